@@ -1,0 +1,1 @@
+"""The course's grading pipeline: build the notebooks, grade a class, report."""

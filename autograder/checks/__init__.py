@@ -1,0 +1,1 @@
+"""Checks that the notebooks' tests call; inlined into the student notebooks."""

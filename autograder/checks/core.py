@@ -1,0 +1,264 @@
+"""What every chapter's tests share: probes, the student runner, comparisons and messages.
+
+A *probe* runs a piece of the student's code and returns plain data (numbers, lists, strings).
+A *check* runs a probe on the student's code and on a reference, compares the data and raises
+`CheckFailure` with a message a student can act on.
+
+The probe on the student's side goes through `student()`: in a notebook (Colab, nbgrader
+validate) that is the code in this very process; in the autograder it is a sandboxed process
+that answers over a pipe, so nothing the student's code does can touch the comparison.
+
+This module is inlined into the student notebooks: it may import only the standard library,
+numpy and torch, and the chapter modules import from it in one line (`from .core import ...`).
+"""
+
+import ast
+import json
+import math
+import re
+import traceback
+from typing import Any, Callable, Iterable, Optional
+
+import numpy as np
+import torch
+
+PROBES: dict[str, Callable[..., Any]] = {}
+
+# Calls into torch's own implementations of the graded algorithms, counted while grading.
+# Each chapter module registers the dotted paths it must not be built on.
+TRIPWIRES: dict[str, int] = {}
+
+
+def probe(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Register `fn(namespace, **kwargs) -> data` as a probe that a check can run remotely."""
+    PROBES[fn.__name__] = fn
+    return fn
+
+
+class CheckFailure(AssertionError):
+    """A test found the student's code wrong; the message says where and how."""
+
+
+class IntegrityFlag(CheckFailure):
+    """The graded code is built on torch's own implementation of what it should implement."""
+
+    def __init__(self, flag: str, message: str) -> None:
+        super().__init__(message)
+        self.flag = flag
+
+
+class ProbeError(Exception):
+    """The student's code raised (or crashed) while a probe ran it."""
+
+    def __init__(self, kind: str, message: str, where: str = "") -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind, self.message, self.where = kind, message, where
+
+    def describe(self) -> str:
+        text = f"{self.kind}: {self.message}"
+        if self.kind == "NotImplementedError":
+            text = "NotImplementedError (not written yet: replace `raise NotImplementedError()` with your code)"
+        return f"{text} ({self.where})" if self.where else text
+
+
+def _student_frame(tb: Any) -> str:
+    """The innermost frame of the traceback that belongs to notebook code, as 'line N: code'."""
+    found = ""
+    for frame in traceback.extract_tb(tb):
+        if "ipykernel" in frame.filename or frame.filename.startswith("<"):
+            found = f"line {frame.lineno} of your cell: {(frame.line or '').strip()}"
+    return found
+
+
+def run_probe(namespace: dict, name: str, kwargs: dict) -> Any:
+    """Run a registered probe and return its data after a JSON round trip (as a remote run would)."""
+    try:
+        result = PROBES[name](namespace, **kwargs)
+    except ProbeError:
+        raise
+    except Exception as error:  # the student's code raised: report it, do not crash the tests
+        raise ProbeError(type(error).__name__, str(error), _student_frame(error.__traceback__))
+    return json.loads(json.dumps(result))
+
+
+class LocalStudent:
+    """The student's code in this process: the notebook's own globals."""
+
+    def __init__(self, namespace: Optional[dict] = None) -> None:
+        self._namespace = namespace
+
+    @property
+    def namespace(self) -> dict:
+        if self._namespace is not None:
+            return self._namespace
+        import __main__
+
+        return vars(__main__)
+
+    def probe(self, name: str, **kwargs: Any) -> Any:
+        return run_probe(self.namespace, name, kwargs)
+
+    def sources(self, name: str) -> list[str]:
+        """Source code the student wrote for `name` (for the own-work check)."""
+        import inspect
+
+        try:
+            return [inspect.getsource(self.namespace[name])]
+        except Exception:
+            return []
+
+
+_STUDENT: list = [None]
+
+
+def student() -> Any:
+    """The runner that executes the student's code: local unless the autograder installed one."""
+    if _STUDENT[0] is None:
+        _STUDENT[0] = LocalStudent()
+    return _STUDENT[0]
+
+
+def use_student(runner: Any) -> None:
+    """Install the runner the checks use (the autograder's sandboxed process, or a test's)."""
+    _STUDENT[0] = runner
+
+
+_REFERENCE_CACHE: dict[str, Any] = {}
+
+
+def reference(label: str, namespace: dict, name: str, **kwargs: Any) -> Any:
+    """Run a probe on reference code (torch's own), cached: every submission needs the same data."""
+    key = json.dumps([label, name, kwargs], sort_keys=True)
+    if key not in _REFERENCE_CACHE:
+        _REFERENCE_CACHE[key] = run_probe(namespace, name, kwargs)
+    return _REFERENCE_CACHE[key]
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    """'auto' is the GPU when there is one (Colab, a GPU grader), else the CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+# float64 is compared tightly; torch keeps some of its own scalars in float32 (NAdam's
+# mu_product), so an exact implementation differs from it by ~1e-9 after 100 steps.
+TOLERANCES = {"float64": (1e-7, 1e-8), "float32": (2e-4, 1e-5)}
+
+
+def to_data(value: Any) -> Any:
+    """Tensors and numbers as plain float lists (what crosses the sandbox boundary)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", torch.float64).tolist()
+    if isinstance(value, (list, tuple)):
+        return [to_data(v) for v in value]
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    return float(value)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def compare(got: Any, want: Any, *, what: str, context: str, dtype: str = "float64",
+            rtol: Optional[float] = None, atol: Optional[float] = None,
+            theirs: str = "expected") -> None:
+    """Raise CheckFailure naming `context` and `what` when `got` and `want` differ."""
+    default_rtol, default_atol = TOLERANCES[dtype]
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    try:
+        g = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CheckFailure(f"{context}: {what} should be numbers, got {str(got)[:80]}")
+    w = np.asarray(want, dtype=np.float64)
+    if g.shape != w.shape:
+        raise CheckFailure(f"{context}: {what} has shape {tuple(g.shape)}, {theirs} {tuple(w.shape)}.")
+    bad_nan = np.isnan(g) != np.isnan(w)
+    with np.errstate(invalid="ignore"):
+        err = np.where(np.isnan(g) & np.isnan(w), 0.0, np.abs(g - w))
+        err = np.where(np.isinf(g) & np.isinf(w) & (np.sign(g) == np.sign(w)), 0.0, err)
+        bad = bad_nan | (err > atol + rtol * np.abs(w))
+    if not bad.any():
+        return
+    index = np.unravel_index(int(np.argmax(np.where(bad, np.nan_to_num(err, nan=np.inf), -1.0))), g.shape)
+    at = f" at entry {list(map(int, index))}" if g.ndim else ""
+    raise CheckFailure(
+        f"{context}: {what} differs{at}: yours {_fmt(g[index])}, {theirs} {_fmt(w[index])} "
+        f"(error {_fmt(err[index])}, tolerance {atol:g} + {rtol:g}·|{theirs}|; "
+        f"{int(bad.sum())} of {bad.size} entries differ)."
+    )
+
+
+def describe(options: dict) -> str:
+    """Hyper-parameters as a student would write them: lr=0.1, betas=(0.8, 0.99)."""
+    return ", ".join(f"{k}={tuple(v) if isinstance(v, list) else v!r}" for k, v in options.items())
+
+
+_DOTTED = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_.]*\s*$")
+
+
+def forbidden_uses(sources: Iterable[str], forbidden: Iterable[str]) -> list[str]:
+    """Names from `forbidden` that the student's source uses (as a name, attribute, import or string)."""
+    banned = {f.lower() for f in forbidden}
+    hits: set[str] = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            words: list[str] = []
+            if isinstance(node, ast.Name):
+                words = [node.id]
+            elif isinstance(node, ast.Attribute):
+                words = [node.attr]
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                words = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+                words = [part for w in words for part in w.split(".")]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _DOTTED.match(node.value):
+                words = node.value.strip().split(".")  # getattr(torch.optim, "Adam"); prose is not a use
+            hits.update(w for w in words if w.lower() in banned)
+    return sorted(hits)
+
+
+def install_tripwires(paths: Iterable[str]) -> None:
+    """Count calls of the given torch callables (dotted paths), before any student code runs."""
+    import importlib
+
+    for path in paths:
+        module_name, _, attr = path.rpartition(".")
+        owner: Any = None
+        parts = module_name.split(".")
+        for i in range(len(parts), 0, -1):  # longest importable prefix, then attributes
+            try:
+                owner = importlib.import_module(".".join(parts[:i]))
+            except ImportError:
+                continue
+            for part in parts[i:]:
+                owner = getattr(owner, part, None)
+            break
+        original = getattr(owner, attr, None) if owner is not None else None
+        if original is None or path in TRIPWIRES:
+            continue
+        TRIPWIRES[path] = 0
+
+        def counted(*args: Any, __original: Any = original, __path: str = path, **kwargs: Any) -> Any:
+            TRIPWIRES[__path] += 1
+            return __original(*args, **kwargs)
+
+        setattr(owner, attr, counted)
+
+
+def tripwire_counts() -> dict[str, int]:
+    return dict(TRIPWIRES)
+
+
+def fired(before: dict, after: dict) -> list[str]:
+    return sorted(p for p, n in after.items() if n > before.get(p, 0))
+
+
+def close_enough(a: float, b: float, rel: float = 1e-9) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=rel)

@@ -1,0 +1,358 @@
+# %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # Adam and NAdam
+#
+# In this assignment you write two optimizers as subclasses of `torch.optim.Optimizer`:
+#
+# * `MyAdam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)`
+# * `MyNAdam(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3)`
+#
+# They must behave exactly like `torch.optim.Adam` and `torch.optim.NAdam` with the same settings:
+# weight decay is L2 added to the gradient, `step(closure=None)` returns the closure's loss,
+# invalid hyper-parameters raise `ValueError`, every parameter keeps its own state, every parameter
+# group its own settings, and parameters whose `.grad` is `None` are skipped.
+# Do not use torch's `Adam`/`NAdam` (or their functional or fused forms): the grader flags it.
+#
+# **How to read a failing test.** Each message names the setting (the hyper-parameters), the
+# dtype and device, the step and the parameter that differ, with your value, torch's value and
+# the size of the error. A difference at step 1 is in the first update (bias correction,
+# `lr`, `eps`); a difference that appears later is in the state (moments, step count); a
+# difference only with several parameters or groups is state shared where it should not be.
+#
+# The visible tests below are a first check. The autograder runs many more (other settings,
+# float32 and float64, several groups, `None` gradients, closures, `state_dict` round trips).
+
+# %% nbgrader={"grade": false, "grade_id": "setup-colab", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Setup. On Colab this uses Colab's own torch and installs nothing; elsewhere it only reports.
+import sys
+
+import torch
+
+IN_COLAB = "google.colab" in sys.modules
+if torch.cuda.is_available():
+    print(f"GPU: {torch.cuda.get_device_name(0)}. The tests run on it.")
+else:
+    print("No GPU: the tests run on the CPU."
+          + (" For a GPU: Runtime > Change runtime type > T4 GPU." if IN_COLAB else ""))
+
+# %% nbgrader={"grade": false, "grade_id": "setup-imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from torch.optim import Optimizer
+
+# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# inline: autograder/checks/core.py autograder/checks/optimizers.py
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "adam-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 1. `MyAdam`
+#
+# For each parameter θ with gradient g (t counts that parameter's steps, from 1):
+#
+# $$g \leftarrow g + \lambda\theta \qquad m \leftarrow \beta_1 m + (1-\beta_1) g \qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2$$
+#
+# $$\hat m = \frac{m}{1-\beta_1^t} \qquad \hat v = \frac{v}{1-\beta_2^t} \qquad \theta \leftarrow \theta - \gamma\,\frac{\hat m}{\sqrt{\hat v} + \varepsilon}$$
+#
+# Keep m, v and t in `self.state[p]`, read the hyper-parameters from each `group` at every step
+# (a scheduler may change `group["lr"]`), update θ in place under `torch.no_grad()`, and create
+# the state with the parameter's dtype and device (`torch.zeros_like(p)`).
+
+# %% nbgrader={"grade": false, "grade_id": "adam-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
+class MyAdam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        ### BEGIN SOLUTION
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+        ### END SOLUTION
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        ### BEGIN SOLUTION
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad
+                if group["weight_decay"] != 0:
+                    grad = grad.add(p, alpha=group["weight_decay"])
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = torch.zeros_like(p)
+                    state["exp_avg_sq"] = torch.zeros_like(p)
+                state["step"] += 1
+                t = state["step"]
+                state["exp_avg"].mul_(beta1).add_(grad, alpha=1 - beta1)
+                state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                m_hat = state["exp_avg"] / (1 - beta1**t)
+                v_hat = state["exp_avg_sq"] / (1 - beta2**t)
+                p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
+        return loss
+        ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "adam-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# Visible tests: defaults, one setting for 10 steps, and an invalid learning rate.
+check_defaults("MyAdam", {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0})
+check_optimizer("MyAdam", "Adam", [
+    {"name": "visible", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1}}], "steps": 10},
+])
+check_rejects("MyAdam", invalid=[{"lr": -0.1}], valid=[{"lr": 0.0}])
+print("MyAdam passes the visible tests.")
+
+# %% nbgrader={"grade": true, "grade_id": "adam-settings", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests (run by the autograder): hyper-parameters, each made to matter.
+### BEGIN HIDDEN TESTS
+check_optimizer("MyAdam", "Adam", [
+    {"name": "defaults", "groups": [{"shapes": [[4], [2, 3]]}], "steps": 60, "seed": 1},
+    {"name": "fast", "groups": [{"shapes": [[5]], "options": {"lr": 0.05, "betas": [0.5, 0.9]}}], "steps": 100, "seed": 2},
+    {"name": "large eps, small gradients", "groups": [{"shapes": [[2, 2]], "options": {"lr": 0.01, "eps": 0.1}}],
+     "steps": 40, "seed": 3, "grad_scale": 0.01},
+    {"name": "no momentum", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.0, 0.99]}}], "steps": 30, "seed": 4},
+    {"name": "slow second moment", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.95, 0.5]}}], "steps": 30, "seed": 5},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "adam-weight-decay", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+check_optimizer("MyAdam", "Adam", [
+    {"name": "weight decay", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "weight_decay": 0.5}}], "steps": 50, "seed": 6},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "adam-state", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests: per-parameter state, parameter groups and None gradients.
+### BEGIN HIDDEN TESTS
+check_optimizer("MyAdam", "Adam", [
+    {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05}}],
+     "steps": 30, "seed": 7, "none_grads": [[1, 1], [2, 1], [5, 2]]},
+    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9]}},
+                                      {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.01, "weight_decay": 0.1}}],
+     "steps": 40, "seed": 8},
+    {"name": "late starter", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05}}],
+     "steps": 20, "seed": 9, "none_grads": [[s, 1] for s in range(1, 8)]},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "adam-api", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests: closure, learning rate changed between steps, state_dict round trip, argument checks.
+### BEGIN HIDDEN TESTS
+check_optimizer("MyAdam", "Adam", [
+    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05}}], "steps": 10, "seed": 10, "closure": True},
+    {"name": "scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05}}], "steps": 20, "seed": 11,
+     "lr_changes": {"6": 0.01, "12": 0.2}},
+    {"name": "resumed", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05}}], "steps": 20, "seed": 12, "resume_at": 8},
+])
+check_rejects("MyAdam",
+              invalid=[{"lr": -1e-3}, {"eps": -1e-8}, {"betas": [1.0, 0.999]}, {"betas": [0.9, 1.0]},
+                       {"betas": [-0.1, 0.999]}, {"weight_decay": -0.1}],
+              valid=[{"lr": 0.0, "eps": 0.0, "betas": [0.0, 0.0], "weight_decay": 0.0}])
+check_defaults("MyAdam", {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0})
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "adam-float32", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests: float32 parameters stay float32 and follow torch.
+### BEGIN HIDDEN TESTS
+check_optimizer("MyAdam", "Adam", [
+    {"name": "float32", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.01, "weight_decay": 0.01}}],
+     "steps": 30, "seed": 13, "dtype": "float32"},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "adam-own-work", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests: MyAdam is your own implementation, not torch's.
+### BEGIN HIDDEN TESTS
+check_own_implementation("MyAdam", "Adam", ADAM_FAMILY, {"groups": [{"shapes": [[3]], "options": {"lr": 0.1}}], "steps": 3})
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "nadam-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 2. `MyNAdam`
+#
+# NAdam is Adam with Nesterov momentum and a momentum *schedule*. With ψ = `momentum_decay`:
+#
+# $$\mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right) \qquad \mu_{t+1} = \beta_1\left(1 - \tfrac12\, 0.96^{(t+1)\psi}\right) \qquad P_t = \prod_{i=1}^{t} \mu_i$$
+#
+# m and v are updated as in Adam (m with the plain β1), and with
+# $d = \sqrt{v/(1-\beta_2^t)} + \varepsilon$:
+#
+# $$\theta \leftarrow \theta - \gamma\,\frac{1-\mu_t}{1-P_t}\,\frac{g}{d} - \gamma\,\frac{\mu_{t+1}}{1-P_t\,\mu_{t+1}}\,\frac{m}{d}$$
+#
+# P (the running product of the μ's) is state too, one per parameter.
+
+# %% nbgrader={"grade": false, "grade_id": "nadam-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
+class MyNAdam(Optimizer):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3):
+        ### BEGIN SOLUTION
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0 or not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid betas: {betas}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay)
+        super().__init__(params, defaults)
+        ### END SOLUTION
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        ### BEGIN SOLUTION
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            lr, eps, psi = group["lr"], group["eps"], group["momentum_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad
+                if group["weight_decay"] != 0:
+                    grad = grad.add(p, alpha=group["weight_decay"])
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["mu_product"] = 1.0
+                    state["exp_avg"] = torch.zeros_like(p)
+                    state["exp_avg_sq"] = torch.zeros_like(p)
+                state["step"] += 1
+                t = state["step"]
+                mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+                mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+                state["mu_product"] *= mu
+                mu_product = state["mu_product"]
+                state["exp_avg"].mul_(beta1).add_(grad, alpha=1 - beta1)
+                state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                denom = (state["exp_avg_sq"] / (1 - beta2**t)).sqrt().add_(eps)
+                p.addcdiv_(grad, denom, value=-lr * (1 - mu) / (1 - mu_product))
+                p.addcdiv_(state["exp_avg"], denom, value=-lr * mu_next / (1 - mu_product * mu_next))
+        return loss
+        ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# Visible tests: defaults, one setting for 10 steps, and an invalid momentum_decay.
+check_defaults("MyNAdam", {"lr": 2e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0, "momentum_decay": 4e-3})
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "visible", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1}}], "steps": 10},
+])
+check_rejects("MyNAdam", invalid=[{"momentum_decay": -0.1}], valid=[{"momentum_decay": 0.0}])
+print("MyNAdam passes the visible tests.")
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-settings", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "defaults", "groups": [{"shapes": [[4], [2, 3]]}], "steps": 60, "seed": 21},
+    {"name": "fast schedule", "groups": [{"shapes": [[5]], "options": {"lr": 0.05, "momentum_decay": 0.5}}], "steps": 100, "seed": 22},
+    {"name": "large eps, small gradients", "groups": [{"shapes": [[2, 2]], "options": {"lr": 0.01, "eps": 0.1}}],
+     "steps": 40, "seed": 23, "grad_scale": 0.01},
+    {"name": "other betas", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.6, 0.8], "momentum_decay": 0.1}}],
+     "steps": 40, "seed": 24},
+    {"name": "no momentum decay", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "momentum_decay": 0.0}}], "steps": 30, "seed": 25},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-weight-decay", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "weight decay", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "weight_decay": 0.5}}], "steps": 50, "seed": 26},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-state", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05, "momentum_decay": 0.2}}],
+     "steps": 30, "seed": 27, "none_grads": [[1, 1], [2, 1], [5, 2]]},
+    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9]}},
+                                      {"shapes": [[2]], "options": {"lr": 0.01, "momentum_decay": 0.3, "weight_decay": 0.1}}],
+     "steps": 40, "seed": 28},
+    {"name": "late starter", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "momentum_decay": 0.2}}],
+     "steps": 20, "seed": 29, "none_grads": [[s, 1] for s in range(1, 8)]},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-api", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05}}], "steps": 10, "seed": 30, "closure": True},
+    {"name": "scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05}}], "steps": 20, "seed": 31,
+     "lr_changes": {"6": 0.01, "12": 0.2}},
+    {"name": "resumed", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum_decay": 0.2}}],
+     "steps": 20, "seed": 32, "resume_at": 8},
+])
+check_rejects("MyNAdam",
+              invalid=[{"lr": -1e-3}, {"eps": -1e-8}, {"betas": [1.0, 0.999]}, {"betas": [0.9, 1.0]},
+                       {"weight_decay": -0.1}, {"momentum_decay": -4e-3}],
+              valid=[{"lr": 0.0, "eps": 0.0, "betas": [0.0, 0.0], "weight_decay": 0.0, "momentum_decay": 0.0}])
+check_defaults("MyNAdam", {"lr": 2e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0, "momentum_decay": 4e-3})
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-float32", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "float32", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.01, "weight_decay": 0.01}}],
+     "steps": 30, "seed": 33, "dtype": "float32"},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-own-work", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+check_own_implementation("MyNAdam", "NAdam", ADAM_FAMILY, {"groups": [{"shapes": [[3]], "options": {"lr": 0.1}}], "steps": 3})
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "experiments-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 3. Experiments
+#
+# Run your optimizers and torch's from the same start on three test functions, with two
+# settings each, and look at the paths (○ start, ✕ end). Where yours and torch's differ, a test
+# above will tell you why. The functions: f1(x, y) = x² + y² + 10 sin 5x + 10 cos 5y,
+# Rosenbrock (1 − x)² + 100(y − x²)² and Himmelblau (x² + y − 11)² + (x + y² − 7)².
+
+# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# inline: course/functions.py course/plots.py
+
+# %%
+SETTINGS = {"lr=0.05": {"lr": 0.05}, "lr=0.3, betas=(0.5, 0.9)": {"lr": 0.3, "betas": (0.5, 0.9)}}
+for fname, (fn, xs, ys, start) in TEST_FUNCTIONS.items():
+    for label, options in SETTINGS.items():
+        paths = {
+            "MyAdam": trajectory(MyAdam, fn, start, **options),
+            "torch Adam": trajectory(torch.optim.Adam, fn, start, **options),
+            "MyNAdam": trajectory(MyNAdam, fn, start, **options),
+            "torch NAdam": trajectory(torch.optim.NAdam, fn, start, **options),
+        }
+        contour_with_paths(fn, xs, ys, paths, title=f"{fname}, {label}", log=fname != "f1", height=380).show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "compare-question", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **Question (graded by hand, 4 points).** Compare Adam and NAdam on the three functions. Which one
+# gets closer to a minimum in 200 steps, and why? What do the larger learning rate and the smaller
+# β's change? Answer in a few sentences in the cell below.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "compare-answer", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
+# NAdam applies the momentum term one step ahead, so on the Rosenbrock valley it corrects its
+# direction sooner and oscillates less than Adam. On f1 a small learning rate stops both in the
+# ripple nearest to the start; lr = 0.3 lets them jump over ripples towards the centre. Smaller
+# β's shorten the memory of both moments, so the steps react faster and the paths are noisier.
+#
+# *Rubric (instructor):* one point each for (1) NAdam's look-ahead (the μ_{t+1} term) turning
+# earlier / overshooting less in a curved valley, (2) the larger lr jumping over f1's ripples while
+# the small one stops in the nearest local minimum, (3) smaller β's forgetting faster (noisier,
+# more reactive paths), (4) a comparison backed by what the figures show.
