@@ -55,10 +55,15 @@ class ProbeError(Exception):
         self.kind, self.message, self.where = kind, message, where
 
     def describe(self) -> str:
-        text = f"{self.kind}: {self.message}"
-        if self.kind == "NotImplementedError":
-            text = "NotImplementedError (not written yet: replace `raise NotImplementedError()` with your code)"
+        text = explain(self.kind, self.message)
         return f"{text} ({self.where})" if self.where else text
+
+
+def explain(kind: str, message: str) -> str:
+    """An exception from the student's code as one line, with a hint where one helps."""
+    if kind == "NotImplementedError":
+        return "NotImplementedError (not written yet: replace `raise NotImplementedError()` with your code)"
+    return f"{kind}: {message}"
 
 
 def _student_frame(tb: Any) -> str:

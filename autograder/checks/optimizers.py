@@ -11,8 +11,21 @@ from typing import Any, Optional
 import torch
 
 from .core import (
-    CheckFailure, IntegrityFlag, ProbeError, compare, describe, fired, forbidden_uses,
-    pick_device, probe, reference, student, to_data, tripwire_counts, DTYPES,
+    DTYPES,
+    CheckFailure,
+    IntegrityFlag,
+    ProbeError,
+    compare,
+    describe,
+    explain,
+    fired,
+    forbidden_uses,
+    pick_device,
+    probe,
+    reference,
+    student,
+    to_data,
+    tripwire_counts,
 )
 
 # torch's implementations a student's optimizer must not call (counted while grading).
@@ -213,19 +226,20 @@ def check_rejects(cls: str, invalid: list, valid: list) -> None:
         except ProbeError as error:
             raise CheckFailure(f"{cls}({describe(options)}): {error.describe()}")
         if got["raised"] != "ValueError":
-            did = "accepted it" if got["raised"] is None else f"raised {got['raised']}: {got['message']}"
+            did = "accepted it" if got["raised"] is None else f"raised {explain(got['raised'], got['message'])}"
             raise CheckFailure(f"{cls}({describe(options)}) should raise ValueError (an invalid setting), but {did}.")
     for options in valid:
         got = student().probe("optimizer_construct", cls=cls, options=options)
         if got["raised"] is not None:
-            raise CheckFailure(f"{cls}({describe(options)}) is valid but raised {got['raised']}: {got['message']}")
+            raised = explain(got["raised"], got["message"])
+            raise CheckFailure(f"{cls}({describe(options)}) is valid but raised {raised}")
 
 
 def check_defaults(cls: str, defaults: dict) -> None:
     """Constructed with parameters only, the first param group must hold these defaults."""
     got = student().probe("optimizer_construct", cls=cls, options={})
     if got["raised"] is not None:
-        raise CheckFailure(f"{cls}(params) raised {got['raised']}: {got['message']}")
+        raise CheckFailure(f"{cls}(params) raised {explain(got['raised'], got['message'])}")
     group = got["group"]
     for key, value in defaults.items():
         if key not in group:

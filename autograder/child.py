@@ -1,0 +1,99 @@
+"""The sandboxed side of grading: run the student's cells, then answer probe requests.
+
+Started by `sandbox.py` inside its namespaces with no capabilities. It talks to the grader over two
+inherited pipes, one JSON object per line. Nothing it sends is trusted: the grader only reads data
+from it and compares that data with references it computes itself.
+
+    child -> grader: {"event": "cell", "grade_id": ...}          (about to run that cell)
+                     {"event": "cell_done", "grade_id": ..., "error": null | "Kind: message"}
+                     {"event": "ready"}
+    grader -> child: {"probe": name, "kwargs": {...}}
+    child -> grader: {"ok": data} | {"error": {"kind": ..., "message": ..., "where": ...}}
+"""
+
+import builtins
+import json
+import linecache
+import os
+import sys
+import traceback
+
+
+def _send(out, message: dict) -> None:
+    out.write(json.dumps(message) + "\n")
+    out.flush()
+
+
+def _error_text(error: BaseException, grade_id: str) -> str:
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == f"<cell {grade_id}>"]
+    where = f" (line {frames[-1].lineno}: {(frames[-1].line or '').strip()})" if frames else ""
+    if isinstance(error, SyntaxError):
+        where = f" (line {error.lineno}: {(error.text or '').strip()})"
+    return f"{type(error).__name__}: {error}{where}"
+
+
+def _transform(source: str) -> str:
+    """IPython syntax (magics, !shell) to Python, so a cell that uses it still runs."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return source
+    return TransformerManager().transform_cell(source)
+
+
+class _NoShell:
+    """`get_ipython()` for transformed magics: shell escapes and magics do nothing while grading."""
+
+    def system(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    def run_line_magic(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    def run_cell_magic(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def main() -> int:
+    job_path, request_fd, response_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    with open(job_path) as f:
+        job = json.load(f)
+    requests = os.fdopen(request_fd, "r")
+    responses = os.fdopen(response_fd, "w")
+    sys.path.insert(0, job["trusted_path"])
+
+    import torch  # noqa: F401  (imported before student code: the probes need the real one)
+    from autograder_checks import core
+    for module in job["check_modules"]:
+        __import__(f"autograder_checks.{module}")
+    core.install_tripwires(job["tripwires"])
+
+    namespace: dict = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _NoShell}
+    for cell in job["cells"]:
+        _send(responses, {"event": "cell", "grade_id": cell["grade_id"]})
+        error = None
+        try:
+            filename, source = f"<cell {cell['grade_id']}>", _transform(cell["source"])
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # for tracebacks
+            code = compile(source, filename, "exec")
+            exec(code, namespace)
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt too: a cell cannot end grading
+            error = _error_text(exc, cell["grade_id"])
+        _send(responses, {"event": "cell_done", "grade_id": cell["grade_id"], "error": error})
+    _send(responses, {"event": "ready"})
+
+    for line in requests:
+        request = json.loads(line)
+        try:
+            data = core.run_probe(namespace, request["probe"], request["kwargs"])
+            reply = {"ok": data}
+        except core.ProbeError as exc:
+            reply = {"error": {"kind": exc.kind, "message": exc.message[:2000], "where": exc.where}}
+        except BaseException as exc:  # SystemExit inside a probe: report, keep serving
+            reply = {"error": {"kind": type(exc).__name__, "message": str(exc)[:2000], "where": ""}}
+        _send(responses, reply)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""`python -m autograder grade` (a class) and `python -m autograder check` (an assignment's own tests)."""
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .build import REPO
+from .sandbox import Limits
+
+
+def add_grade_command(sub: "argparse._SubParsersAction") -> None:
+    p = sub.add_parser("grade", help="grade every submitted/<student>/ASSIGNMENT/ of a course")
+    p.add_argument("assignment")
+    p.add_argument("--course", type=Path, default=Path("."), help="the nbgrader course directory (default: .)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel submissions (default: cores)")
+    p.add_argument("--scheduler", help="grade on a Dask cluster: tcp://host:port of its scheduler")
+    p.add_argument("--db-url", help="nbgrader gradebook URL (default: sqlite:///COURSE/gradebook.db)")
+    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument("--force", action="store_true", help="grade again even unchanged submissions")
+    p.add_argument("--timeout", type=float, default=Limits.total_timeout, help="seconds per submission")
+    p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, help="seconds per cell or test")
+    p.add_argument("--memory-mb", type=int, default=Limits.memory_mb, help="memory per submission")
+    p.add_argument("--isolation", choices=["auto", "on", "off"], default="auto",
+                   help="sandbox namespaces: auto uses them where the kernel allows")
+    p.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
+                   help="write the class report (reports/ASSIGNMENT/report.html)")
+    p.set_defaults(run=_grade)
+    p = sub.add_parser("check", help="grade the solution, the blank student version and the test variants")
+    p.add_argument("assignment")
+    p.set_defaults(run=_check)
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from .classroom import ClassJob, find_source, grade_class
+
+    course = args.course.resolve()
+    limits = Limits(cell_timeout=args.cell_timeout, probe_timeout=args.cell_timeout, total_timeout=args.timeout,
+                    memory_mb=args.memory_mb)
+    job = ClassJob(course, args.assignment, find_source(course, args.assignment), limits, args.isolation,
+                   args.workers, args.scheduler, args.db_url, args.force, args.student)
+    results = grade_class(job)
+    print(f"graded {len(results)} submission(s) of {args.assignment}: {course / 'grades.csv'}")
+    if args.report and results:
+        try:
+            from .report import write_report
+        except ImportError:
+            pass
+        else:
+            print(f"class report: {write_report(course, args.assignment, results)}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Grade known submissions of one assignment and say whether each got what it should."""
+    from .grading import grade_submission
+    from .variants import Variant, variant_notebook, variants
+
+    name = args.assignment
+    source = REPO / "solutions" / name / f"{name}.ipynb"
+    cases = [("solution", "full", json.loads(source.read_text()), Variant(source, "full", {})),
+             ("student version", "zero", json.loads((REPO / "assignments" / name / f"{name}.ipynb").read_text()),
+              Variant(source, "zero", {}))]
+    cases += [(v.path.name, v.expect, variant_notebook(name, v), v) for v in variants(name)]
+    bad = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, expect, nb, variant in cases:
+            folder = Path(tmp) / label
+            folder.mkdir()
+            (folder / f"{name}.ipynb").write_text(json.dumps(nb))
+            r = grade_submission(source, folder, label, name)
+            failed = [t.grade_id for t in r.tests if not t.passed]
+            ok = {"full": r.score == r.max_score, "zero": r.score == 0,
+                  "partial": 0 < r.score < r.max_score}[expect]
+            if variant.fails and sorted(failed) != sorted(variant.fails):
+                ok = False
+            if sorted(r.flags) != sorted(variant.flags) and expect != "zero":
+                ok = False
+            bad += not ok
+            print(f"{'ok ' if ok else 'BAD'} {label}: {r.score:g}/{r.max_score:g} expected {expect}; "
+                  f"failed {failed or '-'}; flags {r.flags or '-'}; {r.status}; {r.seconds:.1f} s")
+            for t in r.tests:
+                if not t.passed:
+                    print(f"      {t.grade_id}: {t.message[:300]}")
+    return 1 if bad else 0

@@ -1,0 +1,166 @@
+"""Read a submission safely and line it up with the trusted source notebook.
+
+The graded program is rebuilt from the *source* notebook (solutions/): its setup cells and its
+tests, with the student's answer in each solution cell (matched by nbgrader `grade_id`). Whatever
+else the submitted file holds (edited or deleted test cells, extra cells) is not executed.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import nbformat
+
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+
+
+class SubmissionError(Exception):
+    """The submission cannot be graded at all; the message is the status an instructor sees."""
+
+
+@dataclass
+class GradedCell:
+    grade_id: str
+    kind: str  # "setup" (trusted code run before the answers), "answer", "test", "manual"
+    source: str
+    points: float = 0.0
+    hidden: bool = False
+
+
+@dataclass
+class Program:
+    """What gets run: the cells in order, and what the submission looked like."""
+
+    cells: list[GradedCell]
+    notes: list[str] = field(default_factory=list)  # e.g. "test cell adam-visible was edited"
+
+    def answers(self) -> dict[str, str]:
+        return {c.grade_id: c.source for c in self.cells if c.kind == "answer"}
+
+    def tests(self) -> list[GradedCell]:
+        return [c for c in self.cells if c.kind == "test"]
+
+
+def _nbgrader(cell: dict) -> dict:
+    meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+    data = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+    return data if isinstance(data, dict) else {}
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def read_submission(path: Path) -> dict:
+    """The submitted notebook as JSON, or SubmissionError saying in a few words what is wrong."""
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise SubmissionError(f"unreadable file ({error.strerror})")
+    if size == 0:
+        raise SubmissionError("empty file")
+    if size > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError(f"file too large ({size // 1_000_000} MB)")
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise SubmissionError("not a notebook (binary file)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SubmissionError("not a notebook (not UTF-8 text)")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SubmissionError(f"invalid notebook JSON (line {error.lineno}: {error.msg})")
+    if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
+        raise SubmissionError("not a notebook (no cells)")
+    major = data.get("nbformat")
+    if major == 3 or "worksheets" in data:
+        try:  # nbformat 3 (very old Jupyter): upgrade in memory, the file stays as it is
+            data = json.loads(nbformat.writes(nbformat.convert(nbformat.reads(text, as_version=3), 4)))
+        except Exception:
+            raise SubmissionError("nbformat 3 notebook that cannot be converted")
+    elif major != 4:
+        raise SubmissionError(f"unsupported notebook format {major!r}")
+    return data
+
+
+def source_cells(source_nb: dict) -> list[tuple[str, dict, str]]:
+    """(grade_id, nbgrader metadata, source) of the source notebook's nbgrader cells, in order."""
+    out = []
+    for cell in source_nb["cells"]:
+        meta = _nbgrader(cell)
+        if meta.get("grade_id"):
+            out.append((meta["grade_id"], {**meta, "cell_type": cell.get("cell_type")}, _source(cell)))
+    return out
+
+
+def build_program(source_nb: dict, submission: dict) -> Program:
+    """Line the submission up with the source: the student's answers, everything else trusted."""
+    submitted: dict[str, tuple[dict, str]] = {}
+    for cell in submission.get("cells", []):
+        if not isinstance(cell, dict):
+            continue
+        grade_id = _nbgrader(cell).get("grade_id")
+        if isinstance(grade_id, str) and grade_id not in submitted:
+            submitted[grade_id] = (cell, _source(cell))
+    notes: list[str] = []
+    cells: list[GradedCell] = []
+    known = set()
+    for grade_id, meta, source in source_cells(source_nb):
+        known.add(grade_id)
+        code = meta["cell_type"] == "code"
+        if meta.get("solution") and code:
+            if grade_id in submitted:
+                cells.append(GradedCell(grade_id, "answer", submitted[grade_id][1]))
+            else:
+                notes.append(f"answer cell {grade_id} missing")
+                cells.append(GradedCell(grade_id, "answer", "raise NotImplementedError('answer cell missing')"))
+        elif meta.get("grade") and code:
+            hidden = "BEGIN HIDDEN TESTS" in source
+            if grade_id not in submitted:
+                notes.append(f"test cell {grade_id} deleted (restored)")
+            elif _visible_part(submitted[grade_id][1]) != _visible_part(source):
+                notes.append(f"test cell {grade_id} edited (restored)")
+            cells.append(GradedCell(grade_id, "test", source, float(meta.get("points", 0)), hidden))
+        elif meta.get("grade"):
+            cells.append(GradedCell(grade_id, "manual", submitted.get(grade_id, ({}, ""))[1],
+                                    float(meta.get("points", 0))))
+        elif code and meta.get("locked") and grade_id.startswith("setup"):
+            cells.append(GradedCell(grade_id, "setup", source))
+    stray = [g for g in submitted if g not in known]
+    if stray:
+        notes.append(f"unknown nbgrader cells ignored: {', '.join(sorted(stray)[:5])}")
+    return Program(cells, notes)
+
+
+def _visible_part(source: str) -> str:
+    """A test cell as the student sees it: hidden tests removed, whitespace normalised."""
+    lines, hiding = [], False
+    for line in source.splitlines():
+        if "### BEGIN HIDDEN TESTS" in line:
+            hiding = True
+        elif "### END HIDDEN TESTS" in line:
+            hiding = False
+        elif not hiding and line.strip():
+            lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def load_source(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def find_notebook(folder: Path, expected: str) -> tuple[Optional[Path], Optional[str]]:
+    """The submitted notebook in `folder`: the expected name, or the only .ipynb there (noted)."""
+    exact = folder / expected
+    if exact.is_file():
+        return exact, None
+    candidates = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+    if len(candidates) == 1:
+        return candidates[0], f"renamed notebook {candidates[0].name} graded as {expected}"
+    if not candidates:
+        return None, f"no notebook (expected {expected})"
+    return None, f"{len(candidates)} notebooks and none named {expected}"
