@@ -4,12 +4,25 @@ Formgrader, `nbgrader export` and manual grading then see our grades like nbgrad
 per test cell (auto_score), the hand-graded answers left for the instructor.
 """
 
+import os
+import sys
 from pathlib import Path
+from typing import Any
 
 from .grading import SubmissionResult
 from .notebook import load_source, source_cells
 
 BLANK_ANSWERS = ("", "YOUR ANSWER HERE")
+
+
+def open_gradebook(db_url: str) -> Any:
+    """nbgrader's Gradebook; it runs `alembic` from PATH when it creates a database, so put ours there."""
+    from nbgrader.api import Gradebook
+
+    bin_dir = os.path.dirname(sys.executable)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    return Gradebook(db_url)
 
 
 def default_db_url(course: Path) -> str:
@@ -18,10 +31,8 @@ def default_db_url(course: Path) -> str:
 
 def ensure_assignment(db_url: str, assignment: str, source_path: Path) -> None:
     """Create the assignment, its notebook and its cells in the gradebook (idempotent)."""
-    from nbgrader.api import Gradebook
-
     notebook = source_path.stem
-    with Gradebook(db_url) as gb:
+    with open_gradebook(db_url) as gb:
         gb.update_or_create_assignment(assignment)
         try:
             gb.find_notebook(notebook, assignment)
@@ -41,9 +52,12 @@ def ensure_assignment(db_url: str, assignment: str, source_path: Path) -> None:
 
 def record(db_url: str, result: SubmissionResult, notebook: str) -> None:
     """Store one student's result: auto scores for the tests, hand-graded answers flagged for grading."""
-    from nbgrader.api import Gradebook, MissingEntry
+    import warnings
 
-    with Gradebook(db_url) as gb:
+    from nbgrader.api import MissingEntry
+
+    with open_gradebook(db_url) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbgrader's add_submission trips SQLAlchemy autoflush warnings
         gb.update_or_create_student(result.student_id)
         try:
             gb.find_submission(result.assignment, result.student_id)
@@ -67,7 +81,5 @@ def record(db_url: str, result: SubmissionResult, notebook: str) -> None:
 
 def read_scores(db_url: str, assignment: str) -> dict[str, float]:
     """Total score per student as the gradebook has it (what `nbgrader export` would report)."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url) as gb:
+    with open_gradebook(db_url) as gb:
         return {s.student.id: s.score for s in gb.find_assignment(assignment).submissions}
