@@ -66,8 +66,9 @@ def _secret_and_public_lines(name: str) -> tuple[set[str], set[str]]:
                 continue
             text = line.strip()
             (secret if inside or whole_cell_secret else public).add(text)
-    # a line that also stands in a public part (a blank, `return loss`) is no secret
+    # a line that also stands in a public part (`return loss`, the start of a visible call) is no secret
     secret = {s for s in secret - public if len(s) >= 16 and not s.startswith("#")}
+    secret = {s for s in secret if not any(s in p for p in public)}
     return secret, public
 
 
