@@ -100,3 +100,20 @@ def test_built_book_holds_no_solution_or_hidden_test():
             plain = "\n".join(line.strip() for line in plain.splitlines())
             leaked = [s for s in secret if s in plain or s in text]
             assert not leaked, f"{path.relative_to(REPO)} leaks {name}: {leaked[:3]}"
+
+
+def test_nbgrader_itself_generates_the_committed_student_notebook(tmp_path):
+    """The repo root is an nbgrader course: its config makes `nbgrader generate_assignment` agree with us."""
+    import subprocess
+    import sys
+
+    shutil.copy(REPO / "nbgrader_config.py", tmp_path)
+    shutil.copytree(REPO / "solutions" / "adam", tmp_path / "solutions" / "adam")
+    nbgrader = Path(sys.executable).parent / "nbgrader"
+    run = subprocess.run([str(nbgrader), "generate_assignment", "adam", "--no-db", "--force"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    released = sorted(p.name for p in (tmp_path / "assignments" / "adam").iterdir())
+    assert released == ["adam.ipynb"], f"the release must hold only the student notebook, not {released}"
+    generated = (tmp_path / "assignments/adam/adam.ipynb").read_bytes()
+    assert generated == (REPO / "assignments/adam/adam.ipynb").read_bytes()
