@@ -2,8 +2,9 @@
 
 A *case* is plain data: parameter groups (shapes + options), dtype, number of steps, and the
 twists that expose state bugs (gradients set to None, lr changed mid-run, a closure, a
-state_dict round trip). The same case runs the student's class and torch's on the same
-parameters and the same loss; every parameter is compared after every step.
+state_dict round trip, gradients zeroed in place instead of set to None, `p.grad` checked after
+each step). The same case runs the student's class and torch's on the same parameters and the
+same loss; every parameter is compared after every step.
 """
 
 from typing import Any, Optional
@@ -71,8 +72,14 @@ def _loss(params: list, coeffs: list, scale: float) -> torch.Tensor:
 def optimizer_run(namespace: dict, cls: str, groups: list, steps: int = 20, dtype: str = "float64",
                   device: str = "auto", seed: int = 0, grad_scale: float = 1.0,
                   none_grads: Optional[list] = None, lr_changes: Optional[dict] = None,
-                  closure: bool = False, resume_at: Optional[int] = None) -> dict:
-    """Run `namespace[cls]` on a deterministic problem and record every parameter after every step."""
+                  closure: bool = False, resume_at: Optional[int] = None, zero_grad: str = "none",
+                  check_grads: bool = False) -> dict:
+    """Run `namespace[cls]` on a deterministic problem and record every parameter after every step.
+
+    zero_grad="inplace" clears gradients as `zero_grad(set_to_none=False)` does (the same tensor,
+    zeroed, then accumulated into by backward), so state that aliases `p.grad` gets overwritten;
+    check_grads=True also records every `p.grad` after each step (torch's optimizers never modify it).
+    """
     if cls not in namespace:
         raise ProbeError("NameError", f"{cls} is not defined: run the cell that defines it first")
     Optimizer = namespace[cls]
@@ -93,11 +100,14 @@ def optimizer_run(namespace: dict, cls: str, groups: list, steps: int = 20, dtyp
         return Optimizer(param_groups)
 
     opt = make()
-    trajectory, returned, losses = [], [], []
+    trajectory, returned, losses, grads = [], [], [], []
 
     def compute_grads(step: int) -> torch.Tensor:
         for p in params:
-            p.grad = None
+            if zero_grad == "inplace" and p.grad is not None:
+                p.grad.zero_()
+            else:
+                p.grad = None
         loss = _loss(params, coeffs, grad_scale)
         loss.backward()
         for j, p in enumerate(params):
@@ -130,8 +140,11 @@ def optimizer_run(namespace: dict, cls: str, groups: list, steps: int = 20, dtyp
         returned.append(None if out is None else float(out.detach()) if isinstance(out, torch.Tensor)
                         else float(out) if isinstance(out, (float, int)) else str(type(out)))
         trajectory.append([to_data(p) for p in params])
+        if check_grads:
+            grads.append([None if p.grad is None else to_data(p.grad) for p in params])
     return {
         "trajectory": trajectory,
+        "grads": grads,
         "returned": returned,
         "losses": losses,
         "dtypes": [str(p.dtype).replace("torch.", "") for p in params],
@@ -185,6 +198,10 @@ def _case_title(case: dict) -> str:
         extras.append("step(closure)")
     if case.get("resume_at"):
         extras.append(f"state_dict reloaded after step {case['resume_at']}")
+    if case.get("zero_grad") == "inplace":
+        extras.append("gradients zeroed in place, as zero_grad(set_to_none=False)")
+    if case.get("check_grads"):
+        extras.append("p.grad checked after each step")
     name = case.get("name", "case")
     extra = f" [{', '.join(extras)}]" if extras else ""
     return f"{name} ({settings}){extra}"
@@ -207,15 +224,41 @@ def check_optimizer(cls: str, torch_name: str, cases: list) -> None:
         if got["devices"] != [got["device"]] * len(got["devices"]):
             raise CheckFailure(f"{where}: parameters moved to {got['devices']} (should stay on {got['device']}).")
         shapes = [s for g in case["groups"] for s in g["shapes"]]
-        for step, (g_params, w_params) in enumerate(zip(got["trajectory"], want["trajectory"]), start=1):
-            for j, (g, w) in enumerate(zip(g_params, w_params)):
-                compare(g, w, dtype=dtype, theirs=f"torch.optim.{torch_name}'s",
-                        what=f"parameter {j} (shape {tuple(shapes[j])})",
-                        context=f"{where}: after step {step}")
+        try:
+            for step, (g_params, w_params) in enumerate(zip(got["trajectory"], want["trajectory"]), start=1):
+                for j, (g, w) in enumerate(zip(g_params, w_params)):
+                    compare(g, w, dtype=dtype, theirs=f"torch.optim.{torch_name}'s",
+                            what=f"parameter {j} (shape {tuple(shapes[j])})",
+                            context=f"{where}: after step {step}")
+        except CheckFailure as failure:
+            if case.get("zero_grad") != "inplace":
+                raise
+            raise CheckFailure(f"{failure} (This case zeroes gradients in place: backward writes each new gradient "
+                               f"into the same p.grad tensor. If only such cases fail, your state holds p.grad "
+                               f"itself instead of a copy.)")
+        if case.get("check_grads"):
+            _compare_grads(got["grads"], want["grads"], shapes, dtype, where, torch_name)
         for step, (g, w) in enumerate(zip(got["returned"], want["returned"]), start=1):
             if (g is None) != (w is None) or (g is not None and abs(g - w) > 1e-6 * (1 + abs(w))):
                 expected = "None (no closure was given)" if w is None else f"the closure's loss {w:.6g}"
                 raise CheckFailure(f"{where}: step {step} returned {g!r}; it should return {expected}.")
+
+
+def _compare_grads(got: list, want: list, shapes: list, dtype: str, where: str, torch_name: str) -> None:
+    """`p.grad` after each step must be what backward left there: step() reads it, never writes it."""
+    for step, (g_grads, w_grads) in enumerate(zip(got, want), start=1):
+        for j, (g, w) in enumerate(zip(g_grads, w_grads)):
+            what = f"parameter {j}'s .grad (shape {tuple(shapes[j])})"
+            if (g is None) != (w is None):
+                raise CheckFailure(f"{where}: after step {step}, {what} is {'None' if g is None else 'set'}; "
+                                   f"step() must leave .grad as backward left it.")
+            if g is not None:
+                try:
+                    compare(g, w, dtype=dtype, theirs="backward's", what=what, context=f"{where}: after step {step}")
+                except CheckFailure as failure:
+                    raise CheckFailure(f"{failure} step() changed the gradient in place: torch.optim.{torch_name} "
+                                       f"never modifies p.grad (work on a new tensor, e.g. "
+                                       f"grad = p.grad.add(p, alpha=wd), and store copies in the state).")
 
 
 def check_rejects(cls: str, invalid: list, valid: list) -> None:
