@@ -1,0 +1,372 @@
+# %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # SGD with momentum
+#
+# In this assignment you write stochastic gradient descent with momentum, dampening, Nesterov
+# momentum and weight decay as a subclass of `torch.optim.Optimizer`:
+#
+# * `MySGD(params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False)`
+#
+# It must behave exactly like `torch.optim.SGD` with the same settings, step for step: the same
+# first step, the same momentum buffer, the same Nesterov update, weight decay as an L2 term added
+# to the gradient; `step(closure=None)` returns the closure's loss; every parameter keeps its own
+# state, every parameter group its own settings; parameters whose `.grad` is `None` are skipped.
+# Do not use torch's `SGD` (or its functional or fused forms): the grader flags it.
+#
+# **How to read a failing test.** Each message names the setting (the hyper-parameters), the
+# dtype and device, the step and the parameter that differ, with your value, torch's value and
+# the size of the error. A difference at step 1 is in the first update (the buffer's start,
+# `lr`, weight decay); a difference from step 2 on is in how the buffer is updated (momentum,
+# dampening, Nesterov); a difference only with several parameters or groups is state shared
+# where it should not be.
+#
+# The visible tests below are a first check. The autograder runs many more (other settings,
+# float32 and float64, several groups, `None` gradients, closures, `state_dict` round trips,
+# gradients zeroed in place).
+
+# %% nbgrader={"grade": false, "grade_id": "setup-colab", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Setup. On Colab this uses Colab's own torch and installs nothing; elsewhere it only reports.
+import sys
+
+import torch
+
+IN_COLAB = "google.colab" in sys.modules
+if torch.cuda.is_available():
+    print(f"GPU: {torch.cuda.get_device_name(0)}. The tests run on it.")
+else:
+    print("No GPU: the tests run on the CPU."
+          + (" For a GPU: Runtime > Change runtime type > T4 GPU." if IN_COLAB else ""))
+
+# %% nbgrader={"grade": false, "grade_id": "setup-imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from torch.optim import Optimizer
+
+# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# inline: autograder/checks/core.py autograder/checks/optimizers.py
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "sgd-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 1. `MySGD`
+#
+# For each parameter θ with gradient $g$ = `p.grad`, learning rate γ, momentum μ, dampening τ and
+# weight decay λ, one step does:
+#
+# $$g \leftarrow g + \lambda\theta \qquad \text{(weight decay: an L2 term, before anything else)}$$
+#
+# If μ ≠ 0, a *momentum buffer* $b$ (one per parameter) remembers past gradients:
+#
+# $$b \leftarrow g \ \text{ at the parameter's first step (no dampening there)}, \qquad
+# b \leftarrow \mu\, b + (1-\tau)\, g \ \text{ at every later step}$$
+#
+# $$d = g + \mu\, b \ \text{ with Nesterov}, \qquad d = b \ \text{ without}; \qquad
+# \text{and if } \mu = 0:\ d = g \ \text{ (no buffer at all, dampening is ignored)}$$
+#
+# $$\theta \leftarrow \theta - \gamma\, d$$
+#
+# What torch does, and so what you must do:
+#
+# * Keep the buffer in `self.state[p]` (for example `self.state[p]["momentum_buffer"]`), so
+#   that each parameter has its own and `state_dict()` / `load_state_dict()` save and restore it.
+#   The buffer is a **copy** of the gradient at the first step, not `p.grad` itself: backward
+#   may later write into `p.grad` in place (`zero_grad(set_to_none=False)`).
+# * Never modify `p.grad`: compute with new tensors (`grad = p.grad.add(p, alpha=wd)`, not `+=`).
+# * Read the hyper-parameters from each `group` at every step (a scheduler may change
+#   `group["lr"]`), update θ in place under `torch.no_grad()`, and skip parameters whose `.grad`
+#   is `None` (no state, no step for them).
+# * `step(closure=None)`: if a closure is given, call it under `torch.enable_grad()` (it runs
+#   backward) before the update, and return its loss; otherwise return `None`.
+# * Raise `ValueError` in `__init__` for `lr < 0`, `momentum < 0`, `weight_decay < 0`, and for
+#   `nesterov=True` unless `momentum > 0` and `dampening == 0`. Accept every other setting
+#   (torch does, e.g. `dampening` without momentum: it is then ignored).
+# * Pass every hyper-parameter to `Optimizer.__init__` in the defaults dict, with these names.
+
+# %% nbgrader={"grade": false, "grade_id": "sgd-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
+class MySGD(Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+        ### BEGIN SOLUTION
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+        super().__init__(params, defaults)
+        ### END SOLUTION
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        ### BEGIN SOLUTION
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad
+                if group["weight_decay"] != 0:
+                    grad = grad.add(p, alpha=group["weight_decay"])
+                if momentum != 0:
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = grad.clone()
+                    else:
+                        state["momentum_buffer"].mul_(momentum).add_(grad, alpha=1 - dampening)
+                    buf = state["momentum_buffer"]
+                    grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+                p.add_(grad, alpha=-lr)
+        return loss
+        ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# Visible tests: defaults, plain SGD, heavy ball and Nesterov for 10 steps, two invalid settings.
+check_defaults("MySGD", {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False})
+check_optimizer("MySGD", "SGD", [
+    {"name": "plain SGD", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1, "momentum": 0.0}}], "steps": 10},
+    {"name": "heavy ball", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 10},
+    {"name": "Nesterov", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}}],
+     "steps": 10},
+])
+check_rejects("MySGD", invalid=[{"lr": -0.1}, {"lr": 0.1, "nesterov": True}],
+              valid=[{"lr": 0.0}, {"lr": 0.1, "momentum": 0.9, "nesterov": True}])
+print("MySGD passes the visible tests.")
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-momentum", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests (run by the autograder): plain SGD and the heavy ball, many steps, several momenta.
+### BEGIN HIDDEN TESTS
+check_optimizer("MySGD", "SGD", [
+    {"name": "plain SGD", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 0.1, "momentum": 0.0}}],
+     "steps": 40, "seed": 1},
+    {"name": "heavy ball", "groups": [{"shapes": [[5], [3, 2]], "options": {"lr": 0.03, "momentum": 0.9}}],
+     "steps": 100, "seed": 2},
+    {"name": "light momentum", "groups": [{"shapes": [[4]], "options": {"lr": 0.1, "momentum": 0.3}}],
+     "steps": 60, "seed": 3},
+    {"name": "long memory", "groups": [{"shapes": [[3]], "options": {"lr": 0.005, "momentum": 0.99}}],
+     "steps": 150, "seed": 4},
+    {"name": "small gradients", "groups": [{"shapes": [[2, 2]], "options": {"lr": 0.5, "momentum": 0.8}}],
+     "steps": 50, "seed": 5, "grad_scale": 0.01},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-dampening", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests: dampening (never on the first step; ignored without momentum).
+### BEGIN HIDDEN TESTS
+check_optimizer("MySGD", "SGD", [
+    {"name": "dampening", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9, "dampening": 0.5}}],
+     "steps": 60, "seed": 11},
+    {"name": "strong dampening", "groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.5, "dampening": 0.9}}],
+     "steps": 40, "seed": 12},
+    {"name": "dampening = momentum", "groups": [{"shapes": [[3]], "options": {"lr": 0.2, "momentum": 0.8, "dampening": 0.8}}],
+     "steps": 40, "seed": 13},
+    {"name": "dampening in one group of two",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "dampening": 0.3}},
+                {"shapes": [[2]], "options": {"lr": 0.05, "momentum": 0.9}}],
+     "steps": 30, "seed": 14},
+    {"name": "dampening without momentum",
+     "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.1, "momentum": 0.0, "dampening": 0.5}}],
+     "steps": 20, "seed": 15},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-nesterov", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests: Nesterov momentum, also with weight decay, gradients zeroed in place and a changed lr.
+### BEGIN HIDDEN TESTS
+check_optimizer("MySGD", "SGD", [
+    {"name": "Nesterov", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 0.03, "momentum": 0.9, "nesterov": True}}],
+     "steps": 100, "seed": 21},
+    {"name": "Nesterov, light momentum",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.5, "nesterov": True}}], "steps": 50, "seed": 22},
+    {"name": "Nesterov, long memory",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.01, "momentum": 0.99, "nesterov": True}}], "steps": 100, "seed": 23},
+    {"name": "Nesterov in one group of two",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}},
+                {"shapes": [[2]], "options": {"lr": 0.05, "momentum": 0.9}}],
+     "steps": 30, "seed": 24},
+    {"name": "Nesterov, weight decay",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.2, "nesterov": True}}],
+     "steps": 50, "seed": 25},
+    {"name": "Nesterov, gradients zeroed in place",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}}],
+     "steps": 20, "seed": 26, "zero_grad": "inplace", "check_grads": True},
+    {"name": "Nesterov, scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.5, "nesterov": True}}],
+     "steps": 20, "seed": 27, "lr_changes": {"8": 0.15}},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-weight-decay", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests: weight decay, an L2 term added to the gradient before the momentum.
+### BEGIN HIDDEN TESTS
+check_optimizer("MySGD", "SGD", [
+    {"name": "weight decay", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.5}}],
+     "steps": 60, "seed": 31},
+    {"name": "weight decay, no momentum",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.0, "weight_decay": 0.3}}], "steps": 30, "seed": 33},
+    {"name": "weight decay in one group of two",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.4}},
+                {"shapes": [[2]], "options": {"lr": 0.05, "momentum": 0.9}}],
+     "steps": 30, "seed": 34},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-state", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests: one buffer per parameter, settings per group, None gradients skipped.
+### BEGIN HIDDEN TESTS
+check_optimizer("MySGD", "SGD", [
+    {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05, "momentum": 0.9}}],
+     "steps": 30, "seed": 41, "none_grads": [[1, 1], [2, 1], [5, 2]]},
+    {"name": "three groups",
+     "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "momentum": 0.9}},
+                {"shapes": [[2]], "options": {"lr": 0.02, "momentum": 0.5}},
+                {"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.0}}],
+     "steps": 40, "seed": 42},
+    {"name": "late starter", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "momentum": 0.9}}],
+     "steps": 20, "seed": 43, "none_grads": [[s, 1] for s in range(1, 8)]},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-grads", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests: p.grad is never modified, and the buffer is a copy of the gradient, not p.grad itself.
+### BEGIN HIDDEN TESTS
+check_optimizer("MySGD", "SGD", [
+    {"name": "gradients zeroed in place", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9}}],
+     "steps": 20, "seed": 51, "zero_grad": "inplace", "check_grads": True},
+    {"name": "p.grad left as it is, weight decay",
+     "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum": 0.0, "weight_decay": 0.1}}],
+     "steps": 10, "seed": 52, "check_grads": True},
+    {"name": "p.grad left as it is, heavy ball",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 10, "seed": 53, "check_grads": True},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-api", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests: closure, learning rate changed between steps, state_dict round trip, argument checks, defaults.
+### BEGIN HIDDEN TESTS
+check_optimizer("MySGD", "SGD", [
+    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9}}],
+     "steps": 10, "seed": 61, "closure": True},
+    {"name": "scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9}}],
+     "steps": 20, "seed": 62, "lr_changes": {"6": 0.01, "12": 0.1}},
+    {"name": "resumed", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum": 0.9}}],
+     "steps": 20, "seed": 64, "resume_at": 8},
+])
+check_rejects("MySGD",
+              invalid=[{"lr": -1e-3}, {"lr": 0.1, "momentum": -0.1}, {"lr": 0.1, "weight_decay": -0.1},
+                       {"lr": 0.1, "nesterov": True}, {"lr": 0.1, "momentum": 0.0, "nesterov": True},
+                       {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "nesterov": True}],
+              valid=[{"lr": 0.0, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0},
+                     {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1},
+                     {"lr": 0.1, "momentum": 0.9, "dampening": 0.5},
+                     {"lr": 0.1, "dampening": 0.5}])
+check_defaults("MySGD", {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False})
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-float32", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests: float32 parameters stay float32 and follow torch.
+### BEGIN HIDDEN TESTS
+check_optimizer("MySGD", "SGD", [
+    {"name": "float32, heavy ball", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "momentum": 0.9}}],
+     "steps": 30, "seed": 71, "dtype": "float32"},
+    {"name": "float32, plain SGD", "groups": [{"shapes": [[5]], "options": {"lr": 0.1, "momentum": 0.0}}],
+     "steps": 20, "seed": 72, "dtype": "float32"},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-own-work", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests: MySGD is your own implementation, not torch's.
+### BEGIN HIDDEN TESTS
+check_own_implementation("MySGD", "SGD", SGD_FAMILY,
+                         {"groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.9}}], "steps": 3})
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "experiments-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 2. Experiments: why momentum helps
+#
+# These cells are not graded; they use your `MySGD` next to `torch.optim.SGD`, so where the two
+# paths differ, a test above says why.
+#
+# **A ravine.** $f(x, y) = 0.05\,x^2 + 2.5\,y^2$ has curvature $h = 0.1$ along x and $h = 5$ along
+# y (condition number 50). Gradient descent is stable only for $\gamma h < 2$ in every direction,
+# so γ < 0.4: the steep direction caps the learning rate, and along the flat one each step then
+# removes only a few percent of the error. Run plain SGD, the heavy ball (μ = 0.9) and Nesterov
+# (μ = 0.9) with the same γ = 0.25, and look at the paths (○ start, ✕ end) and the losses.
+
+# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# inline: course/functions.py course/plots.py course/momentum.py
+
+# %%
+fn, xs, ys, start = RAVINE
+SETTINGS = {
+    "plain": {"lr": 0.25},
+    "heavy ball μ=0.9": {"lr": 0.25, "momentum": 0.9},
+    "Nesterov μ=0.9": {"lr": 0.25, "momentum": 0.9, "nesterov": True},
+}
+paths = {}
+for label, options in SETTINGS.items():
+    paths[f"MySGD {label}"] = trajectory(MySGD, fn, start, steps=100, **options)
+    paths[f"torch {label}"] = trajectory(torch.optim.SGD, fn, start, steps=100, **options)
+contour_with_paths(fn, xs, ys, paths, title="Ravine 0.05x² + 2.5y², 100 steps, γ = 0.25", height=420).show()
+loss_curves(fn, paths, title="Loss along the way (log axis)").show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "slider-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **How much momentum?** The same ravine and γ, your `MySGD` with μ from 0 to 0.99 (move the
+# slider). Watch the steep direction (y) and the flat one (x) separately.
+
+# %%
+momentum_slider(MySGD, fn, xs, ys, start, [0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99], steps=100, lr=0.25,
+                title="MySGD on the ravine, γ = 0.25").show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "test-functions-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **The test functions.** f1(x, y) = x² + y² + 10 sin 5x + 10 cos 5y (ripples), Rosenbrock
+# (1 − x)² + 100(y − x²)² (a curved valley) and Himmelblau (x² + y − 11)² + (x + y² − 7)² (four
+# minima): plain, heavy ball and Nesterov, 200 steps from the same start, with a learning rate
+# chosen per function (Rosenbrock's gradients are about 100 times larger).
+
+# %%
+LR = {"f1": 0.01, "rosenbrock": 1e-3, "himmelblau": 0.01}
+for fname, (fn, xs, ys, start) in TEST_FUNCTIONS.items():
+    paths = {}
+    for label, extra in {"plain": {}, "heavy ball μ=0.9": {"momentum": 0.9},
+                         "Nesterov μ=0.9": {"momentum": 0.9, "nesterov": True}}.items():
+        paths[f"MySGD {label}"] = trajectory(MySGD, fn, start, lr=LR[fname], **extra)
+        paths[f"torch {label}"] = trajectory(torch.optim.SGD, fn, start, lr=LR[fname], **extra)
+    contour_with_paths(fn, xs, ys, paths, title=f"{fname}, γ = {LR[fname]:g}", log=fname != "f1", height=420).show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "momentum-question", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **Question (graded by hand, 5 points).** Using the ravine figures (and the slider):
+#
+# 1. Why does plain SGD make slow progress along x, and why can a larger learning rate not fix it?
+# 2. How does the heavy ball speed up the flat direction? Give the step size it reaches when the
+#    gradient stays constant, in terms of γ, μ (and τ).
+# 3. What goes wrong when μ is too large (0.95, 0.99), and what does Nesterov's update change on
+#    this function?
+#
+# Answer in a few sentences in the cell below.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "momentum-answer", "locked": false, "points": 5, "schema_version": 3, "solution": true, "task": false}
+# 1. Gradient descent multiplies the error along a direction of curvature h by (1 − γh) per step.
+#    Stability needs γh < 2 along the steep direction (h = 5), so γ < 0.4; along the flat one
+#    (h = 0.1) the factor is then at best 1 − 0.04 = 0.96, so hundreds of steps are needed. A larger
+#    γ makes the steep direction zig-zag and then diverge before the flat direction gets fast.
+# 2. Along x the gradient barely changes from step to step, so the buffer accumulates it:
+#    b → g/(1 − μ) (with dampening, (1 − τ)g/(1 − μ)), and the step becomes γ/(1 − μ) times the
+#    gradient, ten times larger for μ = 0.9. Along y the gradient changes sign every step and its
+#    contributions to b cancel, so the steep direction is not sped up, and it stays stable up to
+#    γh < 2(1 + μ).
+# 3. With a large μ the buffer forgets slowly: the path overshoots, and oscillates (along y, and
+#    around the minimum along x) for a long time; the error shrinks only by about √μ per step
+#    (0.97 for 0.95, 0.995 for 0.99), slower than with μ ≈ 0.7 here. Nesterov evaluates the
+#    momentum step with the current gradient added once more (g + μb), which acts as a look-ahead:
+#    it brakes earlier when the gradient turns, damps the oscillations along y and reaches a lower
+#    loss than the heavy ball with the same γ and μ (but it is stable only for a smaller γh).
+#
+# *Rubric (instructor):* (1) one point: error factor 1 − γh per direction and the stability limit
+# γ < 2/h_max set by the steep direction; (2) one point: accumulation along a consistent gradient,
+# step → γ(1 − τ)/(1 − μ)·g (γ/(1 − μ) without dampening accepted); one point: cancellation of the
+# alternating gradient along the steep direction; (3) one point: too large μ overshoots and
+# oscillates (rate ≈ √μ, or "forgets too slowly"); one point: Nesterov's correction with the fresh
+# gradient damps the oscillation, backed by what the figures show.
