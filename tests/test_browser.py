@@ -212,3 +212,40 @@ def test_search_finds_nadam(browser: Browser, site_url: str) -> None:
         tab.close()
     assert not problems, "\n".join(problems)
     assert any("book/adam.html" in h for h in hits), f"search for NAdam found {hits}"
+
+
+def test_adam_figures_respond_to_the_mouse(browser: Browser, site_url: str) -> None:
+    """Hover over a path shows its label; a drag zooms in: the figures are live plotly, not pictures."""
+    tab = browser.open(site_url + "book/adam.html")
+    try:
+        tab.evaluate(SETTLE)
+        fig = tab.evaluate("""(() => {
+          const gd = [...document.querySelectorAll('.js-plotly-plot')]
+            .find(g => g._fullData.some(t => t.type === 'contour'));
+          gd.scrollIntoView({block: 'center'});
+          const t = gd._fullData.find(t => t.type === 'scatter' && t.mode === 'lines');
+          const k = Math.floor(t.x.length / 2), fl = gd._fullLayout, box = gd.getBoundingClientRect();
+          const left = box.left + fl._size.l, top = box.top + fl._size.t;
+          return {id: gd.id, x: left + fl.xaxis.l2p(t.x[k]), y: top + fl.yaxis.l2p(t.y[k]),
+                  left, top, w: fl._size.w, h: fl._size.h, range: fl.xaxis.range.slice()};
+        })()""")
+
+        def mouse(kind: str, x: float, y: float) -> None:
+            browser.call("Input.dispatchMouseEvent", tab.session, type=kind, x=x, y=y, button="left",
+                         buttons=1 if kind != "mouseReleased" else 0, clickCount=1)
+
+        browser.call("Input.dispatchMouseEvent", tab.session, type="mouseMoved", x=fig["x"], y=fig["y"])
+        hover = tab.evaluate(f"""new Promise(r => setTimeout(() => r(
+          document.querySelectorAll('#{fig["id"]} .hoverlayer .hovertext').length), 500))""")
+        x0, y0 = fig["left"] + 0.3 * fig["w"], fig["top"] + 0.3 * fig["h"]
+        mouse("mousePressed", x0, y0)
+        for step in range(1, 11):
+            mouse("mouseMoved", x0 + 0.03 * step * fig["w"], y0 + 0.03 * step * fig["h"])
+        mouse("mouseReleased", x0 + 0.3 * fig["w"], y0 + 0.3 * fig["h"])
+        zoomed = tab.evaluate(f"""new Promise(r => setTimeout(() => r(
+          document.getElementById('{fig["id"]}')._fullLayout.xaxis.range.slice()), 500))""")
+        tab.screenshot(SCREENSHOTS / "book__adam__zoomed.png")
+    finally:
+        tab.close()
+    assert hover > 0, "no hover label over a path"
+    assert zoomed[1] - zoomed[0] < 0.5 * (fig["range"][1] - fig["range"][0]), f"no zoom: {fig['range']} -> {zoomed}"
