@@ -59,7 +59,7 @@ def expected_colab_url(notebook: str) -> str:
     colab = config.get("launch_buttons", {}).get("colab_url", "https://colab.research.google.com").rstrip("/")
     book = (repo.get("path_to_book") or "").strip("/")
     path = f"{book}/{notebook}" if book else notebook
-    return f"{colab}/github/{org}/{name}/blob/{repo.get('branch', 'main')}/{path}"
+    return f"{colab}/github/{org}/{name}/blob/{repo.get('branch') or 'master'}/{path}"
 
 
 def student_notebooks() -> list[str]:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Iterator
 from urllib.parse import unquote, urlparse
 
@@ -118,6 +119,20 @@ def test_toc_lists_every_student_notebook() -> None:
         assert entries[page] == f"book/{name}", f"{page} is under {entries[page]} in _toc.yml, not book/{name}"
     for file in entries:
         assert list(REPO.glob(file + ".*")), f"_toc.yml lists {file}, which does not exist"
+
+
+def test_colab_url_follows_the_config() -> None:
+    """A fork edits `repository:` in _config.yml and every {colab} link follows."""
+    sys.path.insert(0, str(REPO / "book" / "_ext"))
+    from course_book import colab_url
+
+    config = SimpleNamespace(html_theme_options={
+        "repository_url": "https://github.com/someone/fork.git", "repository_branch": "spring",
+        "path_to_docs": "", "launch_buttons": {"colab_url": "https://colab.research.google.com/"}})
+    assert colab_url(config, "assignments/adam/adam.ipynb") == \
+        "https://colab.research.google.com/github/someone/fork/blob/spring/assignments/adam/adam.ipynb"
+    config.html_theme_options["path_to_docs"] = "course/"
+    assert colab_url(config, "assignments/x/x.ipynb").endswith("/blob/spring/course/assignments/x/x.ipynb")
 
 
 @pytest.fixture(scope="module")

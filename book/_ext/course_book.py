@@ -46,7 +46,7 @@ def colab_url(config: Any, notebook: str) -> str:
     parts = urlparse(theme.get("repository_url", "")).path.strip("/").removesuffix(".git").split("/")
     if len(parts) < 2 or not all(parts[:2]):
         raise ValueError("_config.yml: `repository: url` must be https://github.com/<org>/<repo>")
-    branch = theme.get("repository_branch") or "main"
+    branch = theme.get("repository_branch") or "master"  # as jupyter-book and its launch buttons
     book = theme.get("path_to_docs", "").strip("/")
     path = f"{book}/{notebook}" if book else notebook
     return f"{colab}/github/{parts[0]}/{parts[1]}/blob/{branch}/{path}"
