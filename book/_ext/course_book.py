@@ -89,8 +89,8 @@ class FoldInlinedCode(SphinxPostTransform):
             if (cell.get("nb_element") == "cell_code" and not cell.get("hide_mode") and cell.children
                     and cell.children[0].astext().startswith(INLINED)):
                 cell["hide_mode"] = "input"
-                cell["prompt_show"] = "Show the course code inlined here ({type})"
-                cell["prompt_hide"] = "Hide the course code ({type})"
+                cell["prompt_show"] = "Show the course code inlined here"
+                cell["prompt_hide"] = "Hide the course code"
 
 
 def add_plotly_js(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
