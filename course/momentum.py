@@ -20,7 +20,7 @@ def ravine(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 # (function, x range, y range, start), as in course.functions.TEST_FUNCTIONS
-RAVINE: tuple[Callable[..., torch.Tensor], tuple, tuple, tuple] = (ravine, (-10.0, 2.0), (-2.5, 2.5), (-9.0, 2.0))
+RAVINE: tuple[Callable[..., torch.Tensor], tuple, tuple, tuple] = (ravine, (-10.0, 4.0), (-3.0, 3.0), (-9.0, 2.0))
 
 
 def losses(fn: Callable[..., torch.Tensor], path: torch.Tensor) -> list[float]:
@@ -47,19 +47,20 @@ def momentum_slider(optimizer_cls: Any, fn: Callable[..., torch.Tensor], xs: tup
                     **options: Any) -> go.Figure:
     """One path per momentum μ in `mus` (same lr and start), shown one at a time by a slider."""
     fig = contour_with_paths(fn, xs, ys, {}, title=title, log=log, height=height)
+    titles = []
     for i, mu in enumerate(mus):
         path = trajectory(optimizer_cls, fn, start, steps=steps, momentum=mu, **options).tolist()
         final = float(fn(torch.tensor(path[-1][0]), torch.tensor(path[-1][1])))
+        titles.append(f"{title}: μ = {mu:g}, f = {final:.2g} after {len(path) - 1} steps")
         fig.add_trace(go.Scatter(x=[q[0] for q in path], y=[q[1] for q in path], mode="lines+markers",
-                                 name=f"μ = {mu:g}: f = {final:.2g} after {len(path) - 1} steps",
-                                 visible=i == 0, marker={"size": 4}, line={"color": COLORS[1], "width": 2}))
-    labels = [f"{mu:g}" for mu in mus]
-    slider_steps = [{"method": "update", "label": label,
-                     "args": [{"visible": [True] + [j == i for j in range(len(mus))]}]}
-                    for i, label in enumerate(labels)]
-    fig.update_layout(sliders=[{"active": 0, "steps": slider_steps, "currentvalue": {"prefix": "momentum μ = "},
-                                "pad": {"t": 50}}],
-                      showlegend=True, legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+                                 name=f"μ = {mu:g}", visible=i == 0, marker={"size": 4},
+                                 line={"color": COLORS[1], "width": 2}))
+    slider_steps = [{"method": "update", "label": f"{mu:g}",
+                     "args": [{"visible": [True] + [j == i for j in range(len(mus))]}, {"title": titles[i]}]}
+                    for i, mu in enumerate(mus)]
+    fig.update_layout(title=titles[0] if titles else title, showlegend=False,
+                      sliders=[{"active": 0, "steps": slider_steps, "currentvalue": {"prefix": "momentum μ = "},
+                                "pad": {"t": 50}}])
     return fig
 
 
@@ -89,8 +90,9 @@ def rate_figure(settings: dict, gamma_h: Optional[np.ndarray] = None, height: in
                                        "dash": "dot" if nesterov else "solid"}))
     fig.add_hline(y=1.0, line={"color": "gray", "dash": "dash"})
     fig.update_layout(height=height, margin={"l": 50, "r": 10, "t": 40, "b": 40},
-                      title="Error kept per step along a direction of curvature h (lower is faster, above 1 diverges)",
+                      title="Error kept per step along a direction of curvature h",
                       xaxis={"title": "γ·h (learning rate × curvature)", "type": "log"},
-                      yaxis={"title": "rate per step", "range": [0, 1.3]}, legend={"orientation": "h", "y": -0.2})
+                      yaxis={"title": "rate per step (lower is faster; above 1 diverges)", "range": [0, 1.3]},
+                      legend={"orientation": "h", "y": -0.2})
     return fig
 
