@@ -1,0 +1,7 @@
+# expect: partial
+# fails: equal-visible equal-trained equal-tolerance
+# why: compares entries exactly (==), ignoring atol: rounding noise of 1e-17 makes equal tensors "unequal"
+
+# %% equal-impl
+def all_entries_equal(model, atol=1e-6):
+    return {name: bool((p == p.reshape(-1)[0]).all()) for name, p in model.named_parameters()}
