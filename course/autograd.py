@@ -5,6 +5,7 @@ ungraded experiments (inlined, with the student's Functions): every function tak
 callables, never a graded class by name.
 """
 
+import math
 from typing import Any, Callable, Optional
 
 import plotly.graph_objects as go
@@ -46,13 +47,13 @@ def graph_nodes(output: torch.Tensor, names: Optional[dict[str, torch.Tensor]] =
     (from, to) in the forward direction (inputs to outputs). Depth counts the longest path to the output."""
     names = names or {}
 
-    def leaf_name(t: torch.Tensor) -> str:
-        return next((n for n, v in names.items() if v is t), "leaf")
+    def leaf_name(t: torch.Tensor, default: str = "leaf") -> str:
+        return next((n for n, v in names.items() if v is t), default)
 
     nodes: dict[int, dict] = {}
     edges: list[tuple[int, int]] = []
     out_id = -1
-    nodes[out_id] = {"label": leaf_name(output) if names else "output", "kind": "output",
+    nodes[out_id] = {"label": leaf_name(output, "output"), "kind": "output",
                      "hover": f"the output tensor: {_tensor_text(output)}", "depth": 0}
     if output.grad_fn is None:
         return list(nodes.items()), edges
@@ -85,7 +86,7 @@ def graph_nodes(output: torch.Tensor, names: Optional[dict[str, torch.Tensor]] =
 
 
 def graph_figure(output: torch.Tensor, names: Optional[dict[str, torch.Tensor]] = None, title: str = "",
-                 height: int = 360) -> go.Figure:
+                 height: Optional[int] = None) -> go.Figure:
     """The graph autograd recorded for `output`, leaves on the left, the output on the right.
 
     Hover a node for what it saved for backward. Arrows point the way the values flowed in the
@@ -95,8 +96,13 @@ def graph_figure(output: torch.Tensor, names: Optional[dict[str, torch.Tensor]] 
     layers: dict[int, list[int]] = {}
     for key, d in sorted(node_list, key=lambda kd: kd[1]["label"]):
         layers.setdefault(d["depth"], []).append(key)
-    pos = {}
-    for depth, keys in layers.items():
+    pos: dict[int, tuple[float, float]] = {}
+    for depth in sorted(layers):  # from the output outwards: each node near the nodes it feeds
+        def barycentre(key: int) -> float:
+            fed = [pos[b][1] for a, b in edges if a == key and b in pos]
+            return sum(fed) / len(fed) if fed else 0.0
+
+        keys = sorted(layers[depth], key=barycentre)
         for i, key in enumerate(keys):
             pos[key] = (depth_max - depth, i - (len(keys) - 1) / 2)
     info = dict(node_list)
@@ -111,11 +117,13 @@ def graph_figure(output: torch.Tensor, names: Optional[dict[str, torch.Tensor]] 
             continue
         fig.add_trace(go.Scatter(
             x=[pos[k][0] for k in keys], y=[pos[k][1] for k in keys], mode="markers+text", name=kind,
-            text=[info[k]["label"] for k in keys], textposition="top center",
+            text=[info[k]["label"] for k in keys],
+            textposition=["top center" if pos[k][0] % 2 == 0 else "bottom center" for k in keys],
+            textfont={"size": 11},
             hovertext=[info[k]["hover"] for k in keys], hoverinfo="text",
             marker={"size": 22, "color": color, "line": {"width": 1, "color": "white"}}))
     spread = max(len(v) for v in layers.values())
-    fig.update_layout(title=title, height=height, margin={"l": 20, "r": 20, "t": 40, "b": 20},
+    fig.update_layout(title=title, height=height or 170 + 80 * spread, margin={"l": 20, "r": 20, "t": 40, "b": 20},
                       xaxis={"visible": False, "range": [-0.6, depth_max + 0.6]},
                       yaxis={"visible": False, "range": [-spread / 2 - 0.3, spread / 2 + 0.5]},
                       legend={"orientation": "h", "y": -0.05}, plot_bgcolor="white")
@@ -134,33 +142,39 @@ def values_and_gradients(functions: dict[str, Callable[[torch.Tensor], torch.Ten
     return results
 
 
+def _finite(values: list) -> list:
+    return [v if math.isfinite(v) else None for v in values]
+
+
 def stability_figure(functions: dict[str, Callable[[torch.Tensor], torch.Tensor]], xs: torch.Tensor,
                      title: str = "", height: int = 420) -> go.Figure:
     """Values (left) and derivatives (right) of several implementations of one function, in xs's dtype.
 
-    Non-finite results (inf, NaN) are drawn as ✕ on the axis at the top, where a curve would have
-    left the picture: that is where an implementation breaks."""
+    Where a result is not finite (inf, NaN) the curve stops and a row of ✕ above the curves marks the
+    inputs: that is where an implementation breaks."""
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=1, cols=2, subplot_titles=("value", "derivative"), horizontal_spacing=0.08)
     data = values_and_gradients(functions, xs)
     grid = xs.tolist()
-    for i, (name, (value, grad)) in enumerate(data.items()):
-        color = COLORS[i % len(COLORS)]
-        for col, ys in ((1, value), (2, grad)):
-            finite = [y if y == y and abs(y) != float("inf") else None for y in ys]
-            broken = [x for x, y in zip(grid, ys) if not (y == y and abs(y) != float("inf"))]
-            fig.add_trace(go.Scatter(x=grid, y=finite, mode="lines", name=name, legendgroup=name,
-                                     showlegend=col == 1, line={"color": color, "width": 2 + 2 * (i == 0),
+    for col in (1, 2):
+        finite = [v for value_grad in data.values() for v in _finite(value_grad[col - 1]) if v is not None]
+        low, high = (min(finite), max(finite)) if finite else (0.0, 1.0)
+        for i, (name, value_grad) in enumerate(data.items()):
+            ys, color = value_grad[col - 1], COLORS[i % len(COLORS)]
+            fig.add_trace(go.Scatter(x=grid, y=_finite(ys), mode="lines", name=name, legendgroup=name,
+                                     showlegend=col == 1, line={"color": color, "width": 4 if i == 0 else 2,
                                                                  "dash": "solid" if i == 0 else "dash"}), 1, col)
+            broken = [x for x, y in zip(grid, ys) if not math.isfinite(y)]
             if broken:
-                top = max((y for y in finite if y is not None), default=1.0)
-                fig.add_trace(go.Scatter(x=broken, y=[top * 1.05 + 0.05 * i] * len(broken), mode="markers",
-                                         name=f"{name}: inf/NaN", legendgroup=name, showlegend=False,
-                                         marker={"symbol": "x", "size": 7, "color": color},
-                                         hovertext=[f"{name}({x:g}) is not finite" for x in broken],
-                                         hoverinfo="text"), 1, col)
+                level = high + (0.08 + 0.06 * i) * (high - low or 1.0)
+                fig.add_trace(go.Scatter(x=broken, y=[level] * len(broken), mode="markers", legendgroup=name,
+                                         name=f"{name}: inf or NaN", showlegend=col == 1,
+                                         marker={"symbol": "x-thin", "size": 6, "color": color,
+                                                 "line": {"width": 1.5, "color": color}},
+                                         hovertext=[f"{name} at x = {x:g}: {'value' if col == 1 else 'derivative'} "
+                                                    f"not finite" for x in broken], hoverinfo="text"), 1, col)
     fig.update_layout(title=title, height=height, margin={"l": 40, "r": 10, "t": 60, "b": 40},
-                      legend={"orientation": "h", "y": -0.15})
+                      legend={"orientation": "h", "y": -0.18})
     fig.update_xaxes(title_text="x")
     return fig

@@ -421,8 +421,8 @@ x = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
 a = torch.tensor(0.8, requires_grad=True)
 features = StableSoftplus.apply(a * x)
 loss = Cube.apply(features).sum() + (GradReverse.apply(features, 0.5) * x).sum()
-graph_figure(loss, {"x": x, "a": a, "loss": loss}, title="Σ Cube(f) + Σ GradReverse(f, 0.5)·x, f = StableSoftplus(a·x)",
-             height=420).show()
+graph_figure(loss, {"x": x, "a": a, "loss": loss},
+             title="Σ Cube(f) + Σ GradReverse(f, 0.5)·x, f = StableSoftplus(a·x)").show()
 loss.backward()
 print("a.grad =", a.grad.item())
 
