@@ -1,0 +1,270 @@
+"""Checks that compare a student's learning-rate schedulers with torch's, epoch by epoch.
+
+The student writes subclasses of `torch.optim.lr_scheduler.LRScheduler`; each is compared with
+torch's own scheduler of the same schedule (`StepLR`, `ExponentialLR`, `CosineAnnealingLR`, and
+`LinearLR` followed by `CosineAnnealingLR` in a `SequentialLR` for the warm-up).
+
+A *case* is plain data: the learning rates of the optimizer's parameter groups, the scheduler's
+options, the number of epochs, and the twists that expose bugs: a learning rate changed from
+outside between two epochs (what a second scheduler on the same optimizer does), several
+schedulers chained on one optimizer, and a `state_dict()` round trip into a new optimizer and a
+new scheduler. Every group's lr and every scheduler's `get_last_lr()` are compared right after
+construction (epoch 0) and after every `scheduler.step()`. Schedulers do no tensor work, so the
+probes run on the CPU whatever the device.
+"""
+
+import copy
+import math
+import warnings
+from typing import Any, Optional
+
+import torch
+from torch.optim import lr_scheduler
+
+from .core import (
+    CheckFailure,
+    IntegrityFlag,
+    ProbeError,
+    compare,
+    describe,
+    fired,
+    forbidden_uses,
+    install_tripwires,
+    probe,
+    reference,
+    student,
+    to_data,
+    tripwire_counts,
+)
+
+# Every scheduler torch ships, but the base class the student must build on.
+SCHEDULER_FAMILY = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
+                    "ExponentialLR", "SequentialLR", "PolynomialLR", "CosineAnnealingLR", "ChainedScheduler",
+                    "ReduceLROnPlateau", "CyclicLR", "CosineAnnealingWarmRestarts", "OneCycleLR"]
+_ALLOWED_BASES = {"torch.optim.lr_scheduler.LRScheduler", "torch.optim.lr_scheduler._LRScheduler"}
+# The methods that compute torch's schedules, counted while a student's scheduler runs.
+SCHEDULER_TRIPWIRES = [f"torch.optim.lr_scheduler.{name}.{method}" for name in SCHEDULER_FAMILY
+                       for method in ("get_lr", "_get_closed_form_lr", "step")
+                       if method in vars(getattr(lr_scheduler, name, object))]
+# Tight: a schedule is a few float operations per epoch; closed form and torch's recursive form
+# agree to ~1e-14 relative over hundreds of epochs, while every bug moves an lr by a visible factor.
+LR_TOLERANCE = {"rtol": 1e-9, "atol": 1e-13}
+
+
+def torch_warmup_cosine(optimizer: torch.optim.Optimizer, warmup_steps: int, T_max: int,
+                        start_factor: float = 0.1, eta_min: float = 0.0) -> lr_scheduler.SequentialLR:
+    """Linear warm-up from start_factor·lr to lr over `warmup_steps` epochs, then `T_max` epochs of
+    cosine annealing down to eta_min, built from torch's own schedulers."""
+    warmup = lr_scheduler.LinearLR(optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup_steps)
+    cosine = lr_scheduler.CosineAnnealingLR(optimizer, T_max=T_max, eta_min=eta_min)
+    return lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])
+
+
+# The student's class -> what it is compared with.
+TORCH_SCHEDULERS = {
+    "MyStepLR": ("StepLR", lr_scheduler.StepLR),
+    "MyExponentialLR": ("ExponentialLR", lr_scheduler.ExponentialLR),
+    "MyCosineAnnealingLR": ("CosineAnnealingLR", lr_scheduler.CosineAnnealingLR),
+    "MyWarmupCosine": ("LinearLR then CosineAnnealingLR in a SequentialLR", torch_warmup_cosine),
+}
+
+
+def _data(value: Any) -> Any:
+    """A learning rate (or a list of them) as data; what is not a number travels as its repr."""
+    try:
+        return to_data(value)
+    except (TypeError, ValueError):
+        return repr(value)[:80]
+
+
+@probe
+def scheduler_run(namespace: dict, schedulers: list, lrs: list, epochs: int, resume_at: Optional[int] = None,
+                  lr_changes: Optional[dict] = None, last_lr: bool = True) -> dict:
+    """Attach `schedulers` ([[class name, options], ...], in order) to one SGD optimizer whose param
+    groups start at `lrs`, and record every group's lr and every scheduler's get_last_lr() at
+    construction and after each epoch (optimizer.step(), then each scheduler's step()).
+
+    lr_changes {epoch: [lr per group]} sets the groups' lrs from outside just before the schedulers'
+    step at that epoch. resume_at=k: after epoch k, the optimizer's and the schedulers' state_dict()s
+    are deep-copied (as torch.save would), a new optimizer and new schedulers are built exactly as at
+    the start, the states are loaded (optimizer first), and the run goes on with the new ones.
+    """
+    for cls, _ in schedulers:
+        if cls not in namespace:
+            raise ProbeError("NameError", f"{cls} is not defined: run the cell that defines it first")
+    install_tripwires(SCHEDULER_TRIPWIRES)
+    params = [torch.zeros(2, dtype=torch.float64, requires_grad=True) for _ in lrs]
+    changes = {int(k): v for k, v in (lr_changes or {}).items()}
+    wires_before = tripwire_counts()
+
+    def build() -> tuple[torch.optim.Optimizer, list]:
+        opt = torch.optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(params, lrs)], lr=lrs[0])
+        return opt, [namespace[cls](opt, **options) for cls, options in schedulers]
+
+    record: dict = {"lrs": [], "last_lrs": []}
+
+    def snapshot(opt: torch.optim.Optimizer, scheds: list) -> None:
+        record["lrs"].append([_data(group["lr"]) for group in opt.param_groups])
+        if last_lr:
+            record["last_lrs"].append([_data(s.get_last_lr()) for s in scheds])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's advice on call order: not the student's business here
+        opt, scheds = build()
+        snapshot(opt, scheds)
+        for epoch in range(1, epochs + 1):
+            for p in params:
+                p.grad = torch.ones_like(p)
+            opt.step()
+            for group, lr in zip(opt.param_groups, changes.get(epoch, [])):
+                group["lr"] = lr
+            for s in scheds:
+                s.step()
+            snapshot(opt, scheds)
+            if epoch == resume_at:
+                try:
+                    saved = copy.deepcopy(opt.state_dict()), [copy.deepcopy(s.state_dict()) for s in scheds]
+                except Exception as error:
+                    raise ProbeError(type(error).__name__, f"{error} (while copying state_dict(), as torch.save "
+                                     f"would: keep plain numbers and lists in it)")
+                opt, scheds = build()
+                opt.load_state_dict(saved[0])
+                for s, state in zip(scheds, saved[1]):
+                    s.load_state_dict(state)
+    record["torch_calls"] = [p for p in fired(wires_before, tripwire_counts()) if p in SCHEDULER_TRIPWIRES]
+    return record
+
+
+@probe
+def scheduler_class_info(namespace: dict, cls: str) -> dict:
+    """Where the class comes from: its bases, by module and name."""
+    if cls not in namespace:
+        raise ProbeError("NameError", f"{cls} is not defined: run the cell that defines it first")
+    klass = namespace[cls]
+    if not isinstance(klass, type):
+        return {"is_class": False, "mro": []}
+    return {"is_class": True, "mro": [f"{k.__module__}.{k.__qualname__}" for k in klass.__mro__]}
+
+
+def _reference_namespace() -> dict:
+    return {cls: factory for cls, (_, factory) in TORCH_SCHEDULERS.items()}
+
+
+def _call(cls: str, options: dict) -> str:
+    return f"{cls}(optimizer{', ' if options else ''}{describe(options)})"
+
+
+def _case_title(case: dict) -> str:
+    calls = " then ".join(_call(cls, options) for cls, options in case["schedulers"])
+    lrs = case["lrs"]
+    groups = f"1 param group with lr={lrs[0]!r}" if len(lrs) == 1 else f"{len(lrs)} param groups with lrs {lrs}"
+    extras = []
+    if case.get("lr_changes"):
+        extras.append("lr set from outside before the scheduler step of epoch(s) "
+                      + ", ".join(str(k) for k in sorted(map(int, case["lr_changes"]))))
+    if case.get("resume_at") is not None:
+        extras.append(f"state_dict() loaded into a new optimizer and scheduler after epoch {case['resume_at']}")
+    extra = f" [{'; '.join(extras)}]" if extras else ""
+    name = f"{case['name']}: " if case.get("name") else ""
+    torch_names = " then ".join(TORCH_SCHEDULERS[cls][0] for cls, _ in case["schedulers"])
+    return f"{name}{calls} on {groups}, {case['epochs']} epochs{extra}, compared with torch's {torch_names}"
+
+
+def _hint(case: dict, epoch: int, group: int, got: list, want: list) -> str:
+    """Why an lr may differ at this epoch, from what the case did there."""
+    changes = {int(k): v for k, v in (case.get("lr_changes") or {}).items()}
+    resume_at = case.get("resume_at")
+    hints = []
+    if epoch == 0:
+        hints.append("Epoch 0 is right after construction: LRScheduler.__init__ calls step() once, which sets "
+                     "last_epoch to 0 and the lrs to the schedule's value at epoch 0.")
+    if any(k <= epoch for k in changes):
+        hints.append("The lr was changed from outside before this point: torch's schedulers compute each new lr "
+                     "from the group's current lr (group['lr']), so such a change carries on; a closed form "
+                     "in base_lrs forgets it.")
+    if resume_at is not None and epoch > resume_at:
+        hints.append(f"This is after the state_dict() round trip at epoch {resume_at}: the new scheduler must go on "
+                     f"where the saved one stopped, so state_dict() must hold last_epoch and everything your "
+                     f"schedule reads.")
+    if len(case["lrs"]) > 1 and group > 0 and _close(got[0], want[0]):
+        hints.append("Group 0 is right: each group follows its own base lr (self.base_lrs[i]) and its own "
+                     "group['lr'].")
+    return (" " + " ".join(hints)) if hints else ""
+
+
+def _close(a: Any, b: float) -> bool:
+    return isinstance(a, float) and abs(a - b) <= LR_TOLERANCE["atol"] + LR_TOLERANCE["rtol"] * abs(b)
+
+
+def _history(got: list, want: list, epoch: int, group: int, theirs: str) -> str:
+    start = max(0, epoch - 4)
+    mine = ", ".join(f"{row[group]:.6g}" if isinstance(row[group], float) else str(row[group])
+                     for row in got[start:epoch + 1])
+    expected = ", ".join(f"{row[group]:.6g}" for row in want[start:epoch + 1])
+    return f" Group {group}'s lr at epochs {start}..{epoch}: yours [{mine}], {theirs} [{expected}]."
+
+
+def _compare_run(case: dict, got: dict, want: dict, theirs: str) -> None:
+    where = _case_title(case)
+    for epoch, (g, w) in enumerate(zip(got["lrs"], want["lrs"])):
+        try:
+            compare(g, w, what="the lr of each param group", context=f"{where}: at epoch {epoch}", theirs=theirs,
+                    **LR_TOLERANCE)
+        except CheckFailure as failure:
+            bad = [(abs(a - b) if isinstance(a, float) else math.inf, j) for j, (a, b) in enumerate(zip(g, w))
+                   if not _close(a, b)]
+            group = max(bad)[1] if bad else 0  # the group compare() names: the largest error
+            raise CheckFailure(f"{failure}{_history(got['lrs'], want['lrs'], epoch, group, theirs)}"
+                               f"{_hint(case, epoch, group, g, w)}")
+    for epoch, (g_all, w_all) in enumerate(zip(got["last_lrs"], want["last_lrs"])):
+        for (cls, _), g, w in zip(case["schedulers"], g_all, w_all):
+            if not isinstance(g, list):
+                raise CheckFailure(f"{where}: at epoch {epoch}, {cls}.get_last_lr() returned {g}; it should return "
+                                   f"a list with one lr per param group, {w}.")
+            compare(g, w, what=f"{cls}.get_last_lr()", context=f"{where}: at epoch {epoch}", theirs=theirs,
+                    **LR_TOLERANCE)
+
+
+def _run_case(case: dict) -> None:
+    kwargs = {"schedulers": case["schedulers"], "lrs": case["lrs"], "epochs": case["epochs"],
+              "resume_at": case.get("resume_at"), "lr_changes": case.get("lr_changes")}
+    theirs = "torch's"
+    want = reference("torch.optim.lr_scheduler", _reference_namespace(), "scheduler_run", **kwargs)
+    try:
+        got = student().probe("scheduler_run", **kwargs)
+    except ProbeError as error:
+        raise CheckFailure(f"{_case_title(case)}: your code raised {error.describe()}")
+    _compare_run(case, got, want, theirs)
+
+
+def check_scheduler(cls: str, cases: list) -> None:
+    """Run each case ({"lrs", "options", "epochs", optional "name", "resume_at", "lr_changes"}) with the
+    student's `cls` and with torch's scheduler of the same schedule; compare every lr at every epoch."""
+    for case in cases:
+        _run_case({**case, "schedulers": [[cls, case.get("options", {})]]})
+
+
+def check_chained_schedulers(cases: list) -> None:
+    """Several of the student's schedulers on one optimizer, stepped in order every epoch (as torch's
+    ChainedScheduler does): each case has "schedulers": [[class name, options], ...]."""
+    for case in cases:
+        _run_case(case)
+
+
+def check_scheduler_own_work(cls: str, options: dict, lrs: Optional[list] = None) -> None:
+    """`cls` must run, subclass torch.optim.lr_scheduler.LRScheduler, and be built on none of torch's
+    schedulers (by inheritance, by name in its source, or by calling them while it runs)."""
+    try:
+        run = student().probe("scheduler_run", schedulers=[[cls, options]], lrs=lrs or [0.1], epochs=6,
+                              last_lr=False)
+    except ProbeError as error:
+        raise CheckFailure(f"{cls} does not run yet ({error.describe()}): nothing to check.")
+    info = student().probe("scheduler_class_info", cls=cls)
+    if not info["is_class"] or "torch.optim.lr_scheduler.LRScheduler" not in info["mro"]:
+        raise CheckFailure(f"{cls} should be a subclass of torch.optim.lr_scheduler.LRScheduler.")
+    torch_bases = [m for m in info["mro"][1:] if m.startswith("torch.") and m not in _ALLOWED_BASES]
+    used = forbidden_uses(student().sources(cls), SCHEDULER_FAMILY)
+    if torch_bases or used or run["torch_calls"]:
+        what = ", ".join(torch_bases + used + run["torch_calls"])
+        raise IntegrityFlag("uses-torch-scheduler",
+                            f"{cls} is built on torch's own schedulers ({what}): compute the learning rates yourself.")

@@ -1,0 +1,136 @@
+"""The schedules chapter's experiments: learning-rate curves, and a small MLP trained on scikit-learn's
+8×8 digits with an optimizer and a scheduler, its loss and accuracy after every epoch.
+
+Shared by the book page (`book/schedules.md`, with torch's optimizers and schedulers) and the
+assignment's ungraded experiments (inlined, with the student's classes): every function takes the
+optimizer class and a function that builds the scheduler. The digits ship inside scikit-learn, so
+nothing is downloaded.
+"""
+
+from typing import Any, Callable, Optional
+
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+from torch import nn
+
+from .plots import COLORS
+
+# optimizer -> scheduler (or None for a constant learning rate)
+SchedulerFactory = Optional[Callable[[torch.optim.Optimizer], Any]]
+
+
+def schedule_lrs(make_scheduler: Callable[[torch.optim.Optimizer], Any], epochs: int, lr: float = 1.0) -> list[float]:
+    """The learning rate at epochs 0..epochs of a scheduler on a one-parameter SGD that starts at `lr`."""
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    scheduler = make_scheduler(opt)
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(epochs):
+        opt.step()
+        scheduler.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    return lrs
+
+
+def lr_figure(curves: dict, title: str = "", height: int = 360, log: bool = False) -> go.Figure:
+    """Learning rate against the epoch, one line per label; labels that start with 'torch' are dashed
+    and take the colour of the curve before them (yours and torch's, on top of each other)."""
+    fig = go.Figure()
+    color = 0
+    for label, lrs in curves.items():
+        dashed = label.startswith("torch")
+        if not dashed and fig.data:
+            color += 1
+        fig.add_trace(go.Scatter(y=lrs, mode="lines+markers" if not dashed else "lines", name=label,
+                                 marker={"size": 4},
+                                 line={"color": COLORS[color % len(COLORS)], "width": 2 if not dashed else 3,
+                                       "dash": "dash" if dashed else "solid"}))
+    fig.update_layout(title=title, height=height, margin={"l": 50, "r": 10, "t": 40, "b": 40},
+                      xaxis={"title": "epoch (scheduler.step() calls)"},
+                      yaxis={"title": "learning rate", "type": "log" if log else "linear", "exponentformat": "power"},
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def digits_data(test_size: int = 497, seed: int = 0) -> dict:
+    """scikit-learn's 8×8 digits (1797 images, pixels scaled to [0, 1]), split at random into train and test."""
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    x = torch.tensor(x, dtype=torch.float32) / 16.0
+    y = torch.tensor(y, dtype=torch.long)
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
+    test, train = order[:test_size], order[test_size:]
+    return {"x_train": x[train], "y_train": y[train], "x_test": x[test], "y_test": y[test]}
+
+
+def digits_mlp(hidden: int = 64, seed: int = 0) -> nn.Module:
+    """64 pixels -> `hidden` ReLU units -> 10 classes, the same initial weights for every seed."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+
+
+def train_digits(optimizer_cls: Any, make_scheduler: SchedulerFactory = None, data: Optional[dict] = None,
+                 epochs: int = 20, batch_size: int = 64, seed: int = 0, **options: Any) -> dict:
+    """Train `digits_mlp(seed)` with minibatches (the same order for every optimizer) and one
+    scheduler.step() per epoch. Returns, per epoch, the mean training loss, the test loss and
+    accuracy, and the learning rate the epoch was trained with.
+
+    Runs on one CPU thread: for a model this small, threads only wait for each other."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(optimizer_cls, make_scheduler, data or digits_data(), epochs, batch_size, seed, options)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(optimizer_cls: Any, make_scheduler: SchedulerFactory, data: dict, epochs: int, batch_size: int,
+           seed: int, options: dict) -> dict:
+    model = digits_mlp(seed=seed)
+    opt = optimizer_cls(model.parameters(), **options)
+    scheduler = make_scheduler(opt) if make_scheduler is not None else None
+    gen = torch.Generator().manual_seed(seed)
+    n = len(data["y_train"])
+    history: dict = {"train_loss": [], "test_loss": [], "test_acc": [], "lr": []}
+    for _ in range(epochs):
+        history["lr"].append(float(opt.param_groups[0]["lr"]))
+        total = 0.0
+        for batch in torch.randperm(n, generator=gen).split(batch_size):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(data["x_train"][batch]), data["y_train"][batch])
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(batch)
+        if scheduler is not None:
+            scheduler.step()
+        with torch.no_grad():
+            logits = model(data["x_test"])
+            history["test_loss"].append(float(nn.functional.cross_entropy(logits, data["y_test"])))
+            history["test_acc"].append(float((logits.argmax(1) == data["y_test"]).float().mean()))
+        history["train_loss"].append(total / n)
+    return history
+
+
+def curves_figure(histories: dict, title: str = "", height: int = 400) -> go.Figure:
+    """Training loss (log axis) and test accuracy per epoch, side by side, one colour per schedule.
+
+    Keys are (schedule, who) pairs; who == "torch" is drawn dashed over yours in the same colour."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss (log axis)", "test accuracy"))
+    schedules = list(dict.fromkeys(schedule for schedule, _ in histories))
+    for (schedule, who), history in histories.items():
+        color = COLORS[schedules.index(schedule) % len(COLORS)]
+        dashed = who == "torch"
+        line = {"color": color, "width": 3 if dashed else 2, "dash": "dash" if dashed else "solid"}
+        name = f"{schedule} ({who})"
+        epochs = list(range(1, len(history["train_loss"]) + 1))
+        fig.add_trace(go.Scatter(x=epochs, y=history["train_loss"], mode="lines", name=name, line=line,
+                                 legendgroup=name), row=1, col=1)
+        fig.add_trace(go.Scatter(x=epochs, y=history["test_acc"], mode="lines", name=name, line=line,
+                                 legendgroup=name, showlegend=False), row=1, col=2)
+    fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(title=title, height=height, margin={"l": 50, "r": 10, "t": 60, "b": 40},
+                      legend={"orientation": "h", "y": -0.25})
+    return fig

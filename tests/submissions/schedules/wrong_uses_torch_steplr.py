@@ -1,0 +1,12 @@
+# expect: partial
+# fails: schedules-own-work
+# flags: uses-torch-scheduler
+# why: inherits torch's StepLR instead of writing it
+
+# %% step-impl
+from torch.optim.lr_scheduler import StepLR
+
+
+class MyStepLR(StepLR):
+    def __init__(self, optimizer, step_size, gamma=0.1):
+        super().__init__(optimizer, step_size, gamma)
