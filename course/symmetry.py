@@ -114,7 +114,8 @@ def spread_figure(runs: dict[str, dict], floor: float = 1e-18, height: int = 420
                                      legendgroup=name, showlegend=col == 1,
                                      line={"color": PALETTE[i % len(PALETTE)], "width": 2}), row=1, col=col)
         fig.update_xaxes(title_text="step", row=1, col=col)
-    fig.update_yaxes(type="log", exponentformat="power", title_text="max − min of the entries", row=1, col=1)
+    fig.update_yaxes(type="log", exponentformat="power")  # every panel: a linear axis matched to a log one is wrong
+    fig.update_yaxes(title_text="max − min of the entries", row=1, col=1)
     fig.update_layout(height=height, margin={"l": 60, "r": 10, "t": 40, "b": 40},
                       legend={"orientation": "h", "y": -0.2})
     return fig

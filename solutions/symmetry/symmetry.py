@@ -61,7 +61,8 @@ torch.set_num_threads(1)  # the networks here are tiny: one CPU thread is faster
 #
 # * it returns an `nn.Sequential`: `nn.Linear(n_0, n_1)`, an activation, `nn.Linear(n_1, n_2)`, an
 #   activation, …, `nn.Linear(n_{L-1}, n_L)` — an activation after every linear layer **except the
-#   last** (the output is linear); with `sizes = [n_0, n_1]` it is a single linear layer;
+#   last** (the output is linear); with `sizes = [n_0, n_1]` it is a single linear layer (another
+#   `nn.Module` with the same layers in the same order is fine too);
 # * `activation` is an `nn.Module` class such as `nn.Tanh` or `nn.ReLU`, or any function with no
 #   arguments that returns an activation module (e.g. `functools.partial(nn.LeakyReLU, 0.1)`): call it
 #   once for each place an activation goes;
