@@ -37,8 +37,6 @@ else:
           + (" For a GPU: Runtime > Change runtime type > T4 GPU." if IN_COLAB else ""))
 
 # %% nbgrader={"grade": false, "grade_id": "setup-imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
-import math
-
 import plotly.graph_objects as go
 import torch
 from torch.autograd import Function
@@ -171,8 +169,8 @@ class Cube(Function):
 # %% nbgrader={"grade": true, "grade_id": "cube-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # Visible tests: Cube is a Function whose node torch calls, on a vector (backward with gradient=v)
 # and on a 0-d tensor (plain backward()).
-check_function_class("Cube", [0.5, -1.5, 2.0])
-check_function("Cube", [
+check_custom_function_class("Cube", [0.5, -1.5, 2.0])
+check_custom_function("Cube", [
     {"name": "a vector", "x": [-2.0, -0.5, 0.0, 1.0, 3.0]},
     {"name": "a 0-d tensor", "x": 1.5, "grad": "none"},
 ])
@@ -181,7 +179,7 @@ print("Cube passes the visible tests.")
 # %% nbgrader={"grade": true, "grade_id": "cube-values", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests: forward and backward values in float64, every shape, every way of calling backward.
 ### BEGIN HIDDEN TESTS
-check_function("Cube", [
+check_custom_function("Cube", [
     {"name": "a 0-d tensor", "x": -0.7, "grad": "none"},
     {"name": "a vector", "shape": [7], "seed": 1, "scale": 2.0},
     {"name": "a matrix", "shape": [3, 4], "seed": 2, "scale": 3.0},
@@ -202,7 +200,7 @@ check_gradcheck("Cube", [[0.3, -1.2, 2.0], [[1.5, -0.7], [0.0, 4.0]]])
 # %% nbgrader={"grade": true, "grade_id": "cube-float32", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests: float32 inputs give float32 outputs and gradients, close to torch's.
 ### BEGIN HIDDEN TESTS
-check_function("Cube", [
+check_custom_function("Cube", [
     {"name": "float32 vector", "shape": [6], "seed": 6, "scale": 3.0, "dtype": "float32"},
     {"name": "float32 matrix, twice", "shape": [2, 3], "seed": 7, "dtype": "float32", "again": "new"},
 ])
@@ -212,7 +210,7 @@ check_function("Cube", [
 # Hidden tests: gradients accumulate over two calls, backward runs twice through a retained graph,
 # and Cube works inside a network whose other branch uses the same input.
 ### BEGIN HIDDEN TESTS
-check_function("Cube", [
+check_custom_function("Cube", [
     {"name": "two calls", "shape": [4], "seed": 8, "again": "new"},
     {"name": "two backwards", "shape": [2, 3], "seed": 9, "again": "retain"},
     {"name": "two calls, sum", "shape": [3], "seed": 10, "grad": "sum", "again": "new"},
@@ -263,8 +261,8 @@ class GradReverse(Function):
 
 # %% nbgrader={"grade": true, "grade_id": "grl-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # Visible tests: a Function whose node torch calls; λ = 1 and λ = 0.5 on small inputs.
-check_function_class("GradReverse", [0.5, -1.5, 2.0], [1.0])
-check_function("GradReverse", [
+check_custom_function_class("GradReverse", [0.5, -1.5, 2.0], [1.0])
+check_custom_function("GradReverse", [
     {"name": "λ = 1", "x": [1.0, -2.0, 3.5], "args": [1.0]},
     {"name": "λ = 0.5", "shape": [2, 3], "seed": 1, "args": [0.5]},
 ])
@@ -273,7 +271,7 @@ print("GradReverse passes the visible tests.")
 # %% nbgrader={"grade": true, "grade_id": "grl-lambdas", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests: many λ (0, negative, large), shapes, float32, accumulation over two calls.
 ### BEGIN HIDDEN TESTS
-check_function("GradReverse", [
+check_custom_function("GradReverse", [
     {"name": "λ = 0", "shape": [5], "seed": 2, "args": [0.0]},
     {"name": "λ = 0.3", "shape": [3, 4], "seed": 3, "args": [0.3]},
     {"name": "λ = 2.5", "shape": [2, 2, 3], "seed": 4, "args": [2.5], "scale": 5.0},
@@ -350,8 +348,8 @@ class StableSoftplus(Function):
 
 # %% nbgrader={"grade": true, "grade_id": "softplus-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # Visible tests: a Function whose node torch calls; moderate inputs and x = ±1000.
-check_function_class("StableSoftplus", [0.5, -1.5, 2.0])
-check_function("StableSoftplus", [
+check_custom_function_class("StableSoftplus", [0.5, -1.5, 2.0])
+check_custom_function("StableSoftplus", [
     {"name": "moderate x", "x": [-3.0, -0.5, 0.0, 0.5, 3.0]},
     {"name": "large |x|", "x": [-1000.0, 1000.0]},
 ])
@@ -360,7 +358,7 @@ print("StableSoftplus passes the visible tests.")
 # %% nbgrader={"grade": true, "grade_id": "softplus-extremes", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests: float64 where the naive formulas overflow, around 0, and large random inputs.
 ### BEGIN HIDDEN TESTS
-check_function("StableSoftplus", [
+check_custom_function("StableSoftplus", [
     {"name": "extremes", "x": [-1000.0, -710.0, -100.0, -50.0, -20.0, -1e-8, 0.0, 1e-8, 20.0, 50.0, 100.0,
                                710.0, 1000.0]},
     {"name": "large random", "shape": [3, 4], "seed": 1, "scale": 300.0},
@@ -372,7 +370,7 @@ check_function("StableSoftplus", [
 # %% nbgrader={"grade": true, "grade_id": "softplus-float32", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests: float32 (eˣ overflows from x ≈ 88.7): values, gradients and dtype.
 ### BEGIN HIDDEN TESTS
-check_function("StableSoftplus", [
+check_custom_function("StableSoftplus", [
     {"name": "float32 extremes", "x": [-1000.0, -100.0, -89.0, -50.0, -10.0, 0.0, 10.0, 50.0, 89.0, 100.0, 1000.0],
      "dtype": "float32"},
     {"name": "float32 random", "shape": [2, 5], "seed": 2, "scale": 60.0, "dtype": "float32", "again": "new"},
@@ -392,7 +390,7 @@ check_relative("StableSoftplus", [
 # pre-activations up to ±800.
 ### BEGIN HIDDEN TESTS
 check_gradcheck("StableSoftplus", [[-2.0, 0.0, 0.3, 3.0], [[15.0, -15.0], [40.0, -40.0]]])
-check_function("StableSoftplus", [
+check_custom_function("StableSoftplus", [
     {"name": "two calls", "shape": [5], "seed": 3, "scale": 20.0, "again": "new"},
     {"name": "two backwards", "x": [-60.0, 0.5, 60.0], "again": "retain"},
 ])
