@@ -57,7 +57,8 @@ FACTS = """(() => {
     mathErrors: document.querySelectorAll('[data-mml-node="merror"], mjx-merror').length,
     figures: [...document.querySelectorAll('.plotly-graph-div')].map(d => ({
       id: d.id, drawn: d.classList.contains('js-plotly-plot'), svg: d.querySelectorAll('svg.main-svg').length,
-      traces: d.querySelectorAll('svg.main-svg g.trace').length, data: (d._fullData || []).length})),
+      traces: d.querySelectorAll('svg.main-svg g.trace').length, data: (d._fullData || []).length,
+      canvases: d.querySelectorAll('canvas').length, noWebGL: d.innerText.includes('WebGL is not supported')})),
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
     colab: [...document.querySelectorAll('a[href*="colab.research.google.com"], a.colab-link')].map(
       a => ({href: a.href, cls: a.className, text: a.textContent.trim()})),
@@ -176,7 +177,9 @@ def test_figures_are_drawn(visited: dict, built_book: Path, page: str) -> None:
     figures = visited[page]["figures"]
     assert len(figures) == html.count('class="plotly-graph-div'), f"{page}: a figure div went missing"
     for fig in figures:
-        assert fig["drawn"] and fig["svg"] and fig["traces"] > 0 and fig["data"] > 0, f"{page}: figure not drawn: {fig}"
+        # 2-D traces are SVG groups; 3-D ones (surface, scatter3d) are drawn with WebGL on a canvas
+        drawn = fig["drawn"] and fig["svg"] and fig["data"] > 0 and (fig["traces"] > 0 or fig["canvases"] > 0)
+        assert drawn and not fig["noWebGL"], f"{page}: figure not drawn: {fig}"
     if figures:
         assert html.count("plotly.min.js") == 1, f"{page}: plotly.js should be loaded exactly once"
         assert "cdn.plot.ly" not in html and "Plotly.newPlot" in html
