@@ -1,0 +1,9 @@
+# expect: partial
+# fails: step-visible step-values step-in-place path-visible path-values path-contract many-visible many-values many-contract
+# why: not in place: `param = param - lr * grad` makes a new tensor the caller never sees
+
+# %% step-impl
+def gradient_descent_step(param, lr):
+    with torch.no_grad():
+        param = param - lr * param.grad
+    return param
