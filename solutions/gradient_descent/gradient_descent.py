@@ -81,8 +81,9 @@ fig.show()
 #
 # * **in place**: change the tensor you were given (its values), do not make a new one: the caller
 #   (and an optimizer, a model) hold a reference to that very tensor. Return nothing.
-# * **under `torch.no_grad()`**: the update is not part of the function being differentiated;
-#   outside `no_grad`, an in-place change of a leaf that requires grad is an error.
+# * **under `torch.no_grad()`** (inside a `with torch.no_grad():` block): the update is not part of
+#   the function being differentiated; outside `no_grad`, an in-place change of a leaf that
+#   requires grad is an error.
 # * **leave `param.grad` as it is**: clearing the gradient is the caller's job (torch's
 #   `optimizer.step()` never touches `.grad`; `optimizer.zero_grad()` does that, separately).
 #
