@@ -52,6 +52,43 @@ def lr_figure(curves: dict, title: str = "", height: int = 360, log: bool = Fals
     return fig
 
 
+def noisy_quadratic(make_scheduler: SchedulerFactory, steps: int = 300, lr: float = 0.5, h: float = 1.0,
+                    sigma: float = 1.0, runs: int = 400, start: float = 5.0, seed: int = 0) -> list[float]:
+    """Plain SGD on f(θ) = hθ²/2 with gradients hθ + σξ (ξ standard normal), `runs` runs at once, the
+    scheduler stepped after every step: the mean loss before each step and after the last.
+
+    With a constant lr γ the mean loss stops falling at about γσ²/(4 − 2γh), a floor proportional to γ."""
+    gen = torch.Generator().manual_seed(seed)
+    theta = torch.full((runs,), start, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([theta], lr=lr)
+    scheduler = make_scheduler(opt) if make_scheduler is not None else None
+    losses = []
+    for _ in range(steps):
+        losses.append(float((h * theta.detach() ** 2 / 2).mean()))
+        theta.grad = h * theta.detach() + sigma * torch.randn(runs, generator=gen, dtype=torch.float64)
+        opt.step()
+        if scheduler is not None:
+            scheduler.step()
+    losses.append(float((h * theta.detach() ** 2 / 2).mean()))
+    return losses
+
+
+def loss_figure(curves: dict, title: str = "", height: int = 380, floors: Optional[dict] = None) -> go.Figure:
+    """Mean loss against the step (log axis), one line per label; `floors` adds dotted horizontal lines."""
+    fig = go.Figure()
+    for i, (label, losses) in enumerate(curves.items()):
+        fig.add_trace(go.Scatter(y=losses, mode="lines", name=label,
+                                 line={"color": COLORS[i % len(COLORS)], "width": 2}))
+    steps = max((len(losses) for losses in curves.values()), default=1) - 1
+    for i, (label, value) in enumerate((floors or {}).items()):  # traces: add_hline's labels misplace on log axes
+        fig.add_trace(go.Scatter(x=[0, steps], y=[value, value], mode="lines", name=label,
+                                 line={"color": "gray", "dash": ["dot", "dashdot", "dash"][i % 3], "width": 1.5}))
+    fig.update_layout(title=title, height=height, margin={"l": 50, "r": 10, "t": 40, "b": 40},
+                      xaxis={"title": "step"}, yaxis={"title": "mean loss", "type": "log", "exponentformat": "power"},
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
 def digits_data(test_size: int = 497, seed: int = 0) -> dict:
     """scikit-learn's 8×8 digits (1797 images, pixels scaled to [0, 1]), split at random into train and test."""
     from sklearn.datasets import load_digits
@@ -105,12 +142,18 @@ def _train(optimizer_cls: Any, make_scheduler: SchedulerFactory, data: dict, epo
             total += float(loss.detach()) * len(batch)
         if scheduler is not None:
             scheduler.step()
-        with torch.no_grad():
-            logits = model(data["x_test"])
-            history["test_loss"].append(float(nn.functional.cross_entropy(logits, data["y_test"])))
-            history["test_acc"].append(float((logits.argmax(1) == data["y_test"]).float().mean()))
+        test_loss, test_acc = _evaluate(model, data["x_test"], data["y_test"])
+        history["test_loss"].append(test_loss)
+        history["test_acc"].append(test_acc)
         history["train_loss"].append(total / n)
     return history
+
+
+@torch.no_grad()
+def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """Cross-entropy and accuracy on (x, y), without recording a graph."""
+    logits = model(x)
+    return float(nn.functional.cross_entropy(logits, y)), float((logits.argmax(1) == y).float().mean())
 
 
 def curves_figure(histories: dict, title: str = "", height: int = 400) -> go.Figure:

@@ -267,4 +267,5 @@ def check_scheduler_own_work(cls: str, options: dict, lrs: Optional[list] = None
     if torch_bases or used or run["torch_calls"]:
         what = ", ".join(torch_bases + used + run["torch_calls"])
         raise IntegrityFlag("uses-torch-scheduler",
-                            f"{cls} is built on torch's own schedulers ({what}): compute the learning rates yourself.")
+                            f"While checking {cls}: your schedulers are built on torch's own ({what}). "
+                            f"Subclass LRScheduler only, and compute the learning rates yourself.")

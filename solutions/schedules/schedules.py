@@ -405,7 +405,19 @@ lr_figure(curves, title="Learning rate per epoch (yours: lines with dots; torch'
 # The next cell holds *your* optimizers from the earlier chapters: paste your `MySGD` (momentum
 # chapter), `MyAdam` and `MyNAdam` (Adam chapter) into it, in place of `raise NotImplementedError()`
 # and indented under `try:` (select the pasted lines and press Tab). Until you do, the experiments
-# use torch's optimizers in their place. This cell is not graded.
+# use torch's optimizers in their place. This cell is not graded. The classes, as their chapters
+# define them:
+#
+# ```python
+# class MySGD(Optimizer):
+#     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+# class MyAdam(Optimizer):
+#     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+# class MyNAdam(Optimizer):
+#     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3):
+# # and in each of them
+#     def step(self, closure=None):
+# ```
 
 # %% nbgrader={"grade": false, "grade_id": "optimizers-paste", "locked": false, "schema_version": 3, "solution": true, "task": false}
 try:
@@ -417,10 +429,7 @@ try:
 
         @torch.no_grad()
         def step(self, closure=None):
-            loss = None
-            if closure is not None:
-                with torch.enable_grad():
-                    loss = closure()
+            loss = torch.enable_grad()(closure)() if closure is not None else None
             for group in self.param_groups:
                 mu = group["momentum"]
                 for p in group["params"]:
@@ -444,10 +453,7 @@ try:
 
         @torch.no_grad()
         def step(self, closure=None):
-            loss = None
-            if closure is not None:
-                with torch.enable_grad():
-                    loss = closure()
+            loss = torch.enable_grad()(closure)() if closure is not None else None
             for group in self.param_groups:
                 b1, b2 = group["betas"]
                 for p in group["params"]:
@@ -471,10 +477,7 @@ try:
 
         @torch.no_grad()
         def step(self, closure=None):
-            loss = None
-            if closure is not None:
-                with torch.enable_grad():
-                    loss = closure()
+            loss = torch.enable_grad()(closure)() if closure is not None else None
             for group in self.param_groups:
                 b1, b2 = group["betas"]
                 for p in group["params"]:
