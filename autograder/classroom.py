@@ -1,28 +1,54 @@
 """Grade a whole class: every `submitted/<student>/<assignment>/`, in parallel, resumable.
 
-Each submission is graded by `grading.grade_submission` in a worker (a local process, or a Dask
-worker with `scheduler=`). Results arrive here one by one: they are saved as
-`autograded/<student>/<assignment>/result.json` (the resume point: an unchanged submission is not
-graded again), stored in the nbgrader gradebook, and summarised in `grades.csv`.
+Each submission is graded by `grading.grade_submission` in a worker: a local process (`workers`),
+or a Dask worker (`scheduler="tcp://host:port"`, see `cluster.py`). Results arrive here one by one,
+as they finish: each is saved as `autograded/<student>/<assignment>/result.json` (the resume point:
+an unchanged submission is not graded again), stored in the nbgrader gradebook, turned into the
+student's feedback page, and summarised in `grades.csv` at the end.
+
+Local workers are forked from a fork server that has imported the grader (torch included) once,
+so a pool of N workers costs one import, not N, and starts while this process sets up the
+gradebook. With CUDA devices, each worker is pinned to one (CUDA_VISIBLE_DEVICES, round-robin)
+and the default is one worker, hence one submission, per device.
 """
+
+from __future__ import annotations
 
 import csv
 import json
 import os
+import re
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from .build import REPO
-from .grading import SubmissionResult, fingerprint, grade_submission, result_json
 from .notebook import find_notebook
 from .sandbox import Limits
 
+if TYPE_CHECKING:
+    from .grading import SubmissionResult
+
 CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "flags", "tests_passed", "tests_total",
                "manual_max", "needs_manual_grade", "seconds", "notes"]
+
+
+def cuda_devices() -> list[str]:
+    """The CUDA devices this machine offers, without initialising CUDA: CUDA_VISIBLE_DEVICES if set,
+    else one per /dev/nvidiaN. Empty without a GPU."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return [d.strip() for d in visible.split(",") if d.strip() and d.strip() != "-1"]
+    count = sum(1 for p in Path("/dev").glob("nvidia*") if re.fullmatch(r"nvidia\d+", p.name))
+    return [str(i) for i in range(count)]
+
+
+def default_workers() -> int:
+    """One submission per GPU where there are GPUs, else one per core."""
+    return len(cuda_devices()) or os.cpu_count() or 1
 
 
 @dataclass
@@ -32,12 +58,13 @@ class ClassJob:
     source: Path
     limits: Limits = field(default_factory=Limits)
     isolation: str = "auto"
-    workers: int = os.cpu_count() or 1
+    workers: Optional[int] = None  # None: default_workers()
     scheduler: Optional[str] = None
     db_url: Optional[str] = None
     force: bool = False
     students: Optional[list[str]] = None
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
+    gpus: Optional[list[str]] = None  # CUDA devices to pin local workers to (None: cuda_devices())
 
 
 def find_source(course: Path, assignment: str) -> Path:
@@ -54,126 +81,253 @@ def submissions(course: Path, assignment: str, only: Optional[Iterable[str]] = N
     root = course / "submitted"
     if not root.is_dir():
         return []
+    wanted = None if only is None else set(only)
     found = sorted(p.name for p in root.iterdir() if (p / assignment).exists() and not p.name.startswith("."))
-    return [s for s in found if only is None or s in set(only)]
+    return [s for s in found if wanted is None or s in wanted]
 
 
 def _result_path(course: Path, student: str, assignment: str) -> Path:
     return course / "autograded" / student / assignment / "result.json"
 
 
-def _current_fingerprint(job: ClassJob, student: str) -> Optional[str]:
-    folder = job.course / "submitted" / student / job.assignment
+def current_fingerprint(source: Path, folder: Path) -> Optional[str]:
+    """The fingerprint a grading of this submission gets (None: nothing to fingerprint)."""
+    from .grading import fingerprint
+
     if not folder.is_dir():
         return None
-    path, _ = find_notebook(folder, job.source.name)
+    path, _ = find_notebook(folder, source.name)
     if path is None:
         return None
     try:
-        return fingerprint(job.source.read_bytes(), path.read_bytes())
+        return fingerprint(source.read_bytes(), path.read_bytes())
     except OSError:
         return None
 
 
-def _cached(job: ClassJob, student: str) -> Optional[SubmissionResult]:
+def _cached(job: ClassJob, student: str, honour_force: bool = True) -> Optional[SubmissionResult]:
+    """The saved result of an unchanged submission (None: grade it)."""
+    from .grading import SubmissionResult
+
     path = _result_path(job.course, student, job.assignment)
-    if job.force or not path.is_file():
+    if (job.force and honour_force) or not path.is_file():
         return None
     try:
         result = SubmissionResult.from_json(json.loads(path.read_text()))
     except (ValueError, TypeError, KeyError):
         return None
-    current = _current_fingerprint(job, student)
+    current = current_fingerprint(job.source, job.course / "submitted" / student / job.assignment)
     return result if current and result.fingerprint == current else None
 
 
 def grade_one(source: str, folder: str, student: str, assignment: str, limits: dict, isolation: str) -> dict:
     """A worker's task (plain arguments and result, so it can travel to a Dask worker)."""
+    from .grading import grade_submission
+
     folder_path = Path(folder)
     if not folder_path.is_dir():
-        result = SubmissionResult(student, assignment, status="submission is not a folder")
+        result = empty_result(Path(source), student, assignment, "submission is not a folder")
     else:
         try:
             result = grade_submission(Path(source), folder_path, student, assignment, Limits(**limits), isolation)
         except Exception as error:  # never lose the class to one submission: report it
-            result = SubmissionResult(student, assignment, status=f"grader error: {type(error).__name__}: {error}")
+            result = _error_result(Path(source), student, assignment, error)
     return result.to_json()
 
 
-def _error_result(student: str, assignment: str, error: BaseException) -> SubmissionResult:
-    return SubmissionResult(student, assignment, status=f"grader error: {type(error).__name__}: {error}")
+def empty_result(source: Path, student: str, assignment: str, status: str) -> SubmissionResult:
+    """A result with no test run (0 points) that still knows the assignment's maximum."""
+    from .grading import SubmissionResult
+    from .notebook import build_program, load_source
+
+    result = SubmissionResult(student, assignment, status=status)
+    try:
+        program = build_program(load_source(source), {"cells": []})
+        result.max_score = sum(c.points for c in program.tests())
+        result.manual_max = sum(c.points for c in program.cells if c.kind == "manual")
+    except Exception:
+        pass
+    return result
+
+
+def _error_result(source: Path, student: str, assignment: str, error: BaseException) -> SubmissionResult:
+    return empty_result(source, student, assignment, f"grader error: {type(error).__name__}: {error}")
+
+
+class Progress:
+    """One line per finished submission (readable in CI logs): a bar, counts, the result, elapsed, ETA."""
+
+    def __init__(self, total: int, out: Callable[[str], None]) -> None:
+        self.total, self.out = total, out
+        self.done = 0
+        self.started = time.monotonic()
+
+    def __call__(self, result: SubmissionResult) -> None:
+        self.done += 1
+        elapsed = time.monotonic() - self.started
+        left = self.total - self.done
+        # the pace so far, per finished submission, times what is left (all workers busy meanwhile)
+        eta = elapsed / self.done * left
+        bar = "#" * int(20 * self.done / max(1, self.total))
+        self.out(f"[{bar:<20}] {self.done}/{self.total} {result.student_id}: {result.score:g}/{result.max_score:g} "
+                 f"{result.status} ({result.seconds:.1f} s) elapsed {_clock(elapsed)} ETA {_clock(eta)}")
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
 
 
 def grade_class(job: ClassJob) -> list[SubmissionResult]:
-    """Grade every submission of the assignment; write results, gradebook and grades.csv."""
+    """Grade every submission of the assignment (or `job.students`); write results, gradebook, feedback
+    and grades.csv. Returns the class's current results (grades.csv's rows), in student order."""
     from . import feedback, gradebook
 
     students = submissions(job.course, job.assignment, job.students)
-    db_url = job.db_url or gradebook.default_db_url(job.course)
-    gradebook.ensure_assignment(db_url, job.assignment, job.source)
-    results: dict[str, SubmissionResult] = {}
-    todo = []
-    for student in students:
-        cached = _cached(job, student)
-        if cached is not None:
-            results[student] = cached
-        else:
-            todo.append(student)
-    if results:
-        job.progress(f"{len(results)} submission(s) unchanged since the last run: kept their grades")
-    started, done = time.monotonic(), 0
-
-    def finished(result: SubmissionResult) -> None:
-        nonlocal done
-        done += 1
-        results[result.student_id] = result
-        path = _result_path(job.course, result.student_id, job.assignment)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(result_json(result))
-        os.replace(tmp, path)  # a run interrupted here leaves the old result or the new, never half
-        gradebook.record(db_url, result, job.source.stem)
-        feedback.write_feedback(job.course, result)
-        elapsed = time.monotonic() - started
-        eta = elapsed / done * (len(todo) - done)
-        bar = "#" * int(20 * done / max(1, len(todo)))
-        job.progress(f"[{bar:<20}] {done}/{len(todo)} {result.student_id}: {result.score:g}/{result.max_score:g} "
-                     f"{result.status} ({result.seconds:.1f} s) ETA {eta:.0f} s")
-
-    limits = vars(job.limits)
-    args = [(str(job.source), str(job.course / "submitted" / s / job.assignment), s, job.assignment, limits,
-             job.isolation) for s in todo]
+    workers = job.workers or default_workers()
+    everyone: list[SubmissionResult] = []
+    pool = None
+    if students and not job.scheduler:
+        pool = LocalPool(workers, cuda_devices() if job.gpus is None else job.gpus)  # warms up meanwhile
     try:
+        from .grading import SubmissionResult, result_json
+
+        results: dict[str, SubmissionResult] = {}
+        todo = []
+        for student in students:
+            cached = _cached(job, student)
+            if cached is not None:
+                results[student] = cached
+            else:
+                todo.append(student)
+        limits = vars(job.limits)
+        args = [(str(job.source), str(job.course / "submitted" / s / job.assignment), s, job.assignment, limits,
+                 job.isolation) for s in todo]
         if job.scheduler:
             from .cluster import run_on_dask
 
-            for student, data in run_on_dask(job.scheduler, grade_one, args):
-                finished(SubmissionResult.from_json(data) if isinstance(data, dict)
-                         else _error_result(student, job.assignment, data))
-        elif args:
-            _run_local(args, job.workers, finished)
-    finally:
-        write_csv(job.course / "grades.csv", [results[s] for s in students if s in results])
-    return [results[s] for s in students if s in results]
-
-
-def _run_local(args: list[tuple], workers: int, finished: Callable[[SubmissionResult], None]) -> None:
-    """Grade in `workers` processes, handing each finished result back as it comes."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")  # no fork of a process that holds torch threads
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context) as pool:
-        pending: dict[Future, tuple] = {pool.submit(grade_one, *a): a for a in args}
-        while pending:
-            ready, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in ready:
-                a = pending.pop(future)
+            stream = run_on_dask(job.scheduler, grade_one, args)
+        else:
+            stream = pool.run(args) if pool is not None and args else iter(())
+        progress = Progress(len(todo), job.progress)
+        try:
+            # the gradebook is set up while the first submissions are being graded
+            db_url = job.db_url or gradebook.default_db_url(job.course)
+            gradebook.ensure_assignment(db_url, job.assignment, job.source)
+            if results:
+                _keep_cached(job, db_url, results)
+                job.progress(f"{len(results)} submission(s) unchanged since the last run: kept their grades")
+            if todo:
+                where = f"the Dask cluster at {job.scheduler}" if job.scheduler else \
+                    f"{min(workers, len(todo))} local worker(s)"
+                job.progress(f"grading {len(todo)} submission(s) of {job.assignment} on {where}")
+            for student, data in stream:
                 try:
-                    data: Any = future.result()
-                    result = SubmissionResult.from_json(data)
-                except Exception as error:  # a worker that died takes only its own submission
-                    result = _error_result(a[2], a[3], error)
-                finished(result)
+                    result = SubmissionResult.from_json(data) if isinstance(data, dict) else \
+                        _error_result(job.source, student, job.assignment, data)
+                except (TypeError, KeyError) as error:
+                    result = _error_result(job.source, student, job.assignment, error)
+                results[student] = result
+                path = _result_path(job.course, student, job.assignment)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(result_json(result))
+                os.replace(tmp, path)  # a run interrupted here leaves the old result or the new, never half
+                gradebook.record(db_url, result, job.source.stem)
+                feedback.write_feedback(job.course, result)
+                progress(result)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+            everyone = _with_the_others(job, results)
+            write_csv(job.course / "grades.csv", everyone)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return everyone
+
+
+def _with_the_others(job: ClassJob, results: dict[str, SubmissionResult]) -> list[SubmissionResult]:
+    """This run's results and, when it graded only some students (`--student`), the current results
+    of the others: grades.csv and the report always cover the class as it stands."""
+    class_list = submissions(job.course, job.assignment)
+    if job.students is not None:
+        for student in class_list:
+            if student not in results:
+                kept = _cached(job, student, honour_force=False)
+                if kept is not None:
+                    results[student] = kept
+    return [results[s] for s in class_list if s in results]
+
+
+def _keep_cached(job: ClassJob, db_url: str, cached: dict[str, SubmissionResult]) -> None:
+    """Unchanged submissions keep their result; make sure this gradebook (it may be a new one) and
+    the feedback folder have it too."""
+    from . import feedback, gradebook
+
+    known = gradebook.read_scores(db_url, job.assignment)
+    for student, result in cached.items():
+        if known.get(student) != result.score:
+            gradebook.record(db_url, result, job.source.stem)
+        if not feedback.feedback_path(job.course, result).is_file():
+            feedback.write_feedback(job.course, result)
+
+
+# -- local workers ---------------------------------------------------------------------------------
+
+_PRELOAD = ["autograder.classroom", "autograder.grading"] + sorted(
+    f"autograder.checks.{p.stem}" for p in (Path(__file__).parent / "checks").glob("*.py") if p.stem != "__init__")
+
+
+def _pin_device(counter: Any, devices: list[str]) -> None:
+    """Pool initializer: this worker (and the sandboxes it starts) sees one CUDA device, round-robin."""
+    if devices:
+        with counter.get_lock():
+            index = counter.value
+            counter.value += 1
+        os.environ["CUDA_VISIBLE_DEVICES"] = devices[index % len(devices)]
+
+
+class LocalPool:
+    """`workers` processes forked from a fork server that has imported the grader once."""
+
+    def __init__(self, workers: int, devices: list[str]) -> None:
+        import multiprocessing
+        from multiprocessing import forkserver
+
+        self.workers = max(1, workers)
+        # a fork server: no fork of this process (it may hold threads), no fresh import per worker
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_PRELOAD)
+        forkserver.ensure_running()  # starts importing now, while the caller does other work
+        counter = context.Value("i", 0)
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_pin_device,
+                                        initargs=(counter, list(devices)))
+
+    def run(self, args: list[tuple]) -> Any:
+        """Submit every task now; yield (student, result dict or exception) as they finish."""
+        pending: dict[Future, tuple] = {self.pool.submit(grade_one, *a): a for a in args}
+        return self._results(pending)
+
+    @staticmethod
+    def _results(pending: dict[Future, tuple]) -> Any:
+        try:
+            while pending:
+                ready, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(ready, key=lambda f: pending[f][2]):
+                    a = pending.pop(future)
+                    try:
+                        data: Any = future.result()
+                    except Exception as error:  # a worker that died takes only its own submission
+                        data = error
+                    yield a[2], data
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def write_csv(path: Path, results: list[SubmissionResult]) -> None:
@@ -187,7 +341,8 @@ def write_csv(path: Path, results: list[SubmissionResult]) -> None:
             "needs_manual_grade": any(a.strip() not in ("", "YOUR ANSWER HERE") for a in r.manual_answers.values()),
             "seconds": f"{r.seconds:.2f}", "notes": "; ".join(r.notes),
         })
-    tmp = path.with_suffix(".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # graders sharing a course never share a tmp
     with open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
         writer.writeheader()

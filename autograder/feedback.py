@@ -1,9 +1,13 @@
 """Per-student feedback: visible tests with their messages, hidden tests only as counts."""
 
+from __future__ import annotations
+
 import html
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .grading import SubmissionResult
+if TYPE_CHECKING:
+    from .grading import SubmissionResult
 
 
 def feedback_html(result: SubmissionResult) -> str:
@@ -39,8 +43,12 @@ find the difference.</p>
 """
 
 
+def feedback_path(course: Path, result: SubmissionResult) -> Path:
+    return course / "feedback" / result.student_id / result.assignment / "feedback.html"
+
+
 def write_feedback(course: Path, result: SubmissionResult) -> Path:
-    path = course / "feedback" / result.student_id / result.assignment / "feedback.html"
+    path = feedback_path(course, result)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(feedback_html(result))
     return path

@@ -2,7 +2,6 @@
 
 import argparse
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -14,8 +13,12 @@ def add_grade_command(sub: "argparse._SubParsersAction") -> None:
     p = sub.add_parser("grade", help="grade every submitted/<student>/ASSIGNMENT/ of a course")
     p.add_argument("assignment")
     p.add_argument("--course", type=Path, default=Path("."), help="the nbgrader course directory (default: .)")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel submissions (default: cores)")
-    p.add_argument("--scheduler", help="grade on a Dask cluster: tcp://host:port of its scheduler")
+    p.add_argument("--workers", type=int, default=None,
+                   help="parallel submissions on this machine (default: one per core, or one per GPU where "
+                        "there are GPUs; each worker is pinned to one GPU, round-robin)")
+    p.add_argument("--scheduler", help="grade on a Dask cluster: tcp://host:port of its scheduler (the "
+                   "submissions travel with the tasks; start workers with --nthreads 1, GPU workers with "
+                   "--resources GPU=1)")
     p.add_argument("--db-url", help="nbgrader gradebook URL (default: sqlite:///COURSE/gradebook.db)")
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
     p.add_argument("--force", action="store_true", help="grade again even unchanged submissions")
@@ -41,14 +44,11 @@ def _grade(args: argparse.Namespace) -> int:
     job = ClassJob(course, args.assignment, find_source(course, args.assignment), limits, args.isolation,
                    args.workers, args.scheduler, args.db_url, args.force, args.student)
     results = grade_class(job)
-    print(f"graded {len(results)} submission(s) of {args.assignment}: {course / 'grades.csv'}")
+    print(f"{args.assignment}: {len(results)} student(s) in {course / 'grades.csv'}")
     if args.report and results:
-        try:
-            from .report import write_report
-        except ImportError:
-            pass
-        else:
-            print(f"class report: {write_report(course, args.assignment, results)}")
+        from .report import write_report
+
+        print(f"class report: {write_report(course, args.assignment, results, job.source)}")
     return 0
 
 

@@ -1,0 +1,161 @@
+"""Grade on an existing Dask cluster (`python -m autograder grade A --scheduler tcp://host:port`).
+
+The submissions travel *with the tasks*: this process reads each submission's notebook(s) and
+sends the bytes (the source notebook is scattered once to every worker), and the worker writes
+them into a private temporary folder before grading. So workers need no shared filesystem and
+never see the course folder, and a worker grades exactly the bytes that were fingerprinted here.
+Results (plain dicts) come back as they finish; the gradebook, `result.json`, feedback and
+`grades.csv` are written by this process only, as with local workers.
+
+Workers need the same Python environment (this repository's `autograder` package importable,
+the same torch) and, for the sandbox, the same kernel permissions as a local run. Each worker
+process grades one submission at a time (tests bind the student's sandbox globally): start them
+with `--nthreads 1`; a worker started with more threads still grades one at a time per process.
+GPUs: start one worker process per GPU with `--resources GPU=1` (and CUDA_VISIBLE_DEVICES set
+for it); when any worker advertises a GPU resource, every task asks for one GPU, so each GPU
+grades one submission at a time.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+from .notebook import MAX_NOTEBOOK_BYTES
+
+_ONE_AT_A_TIME = threading.Lock()  # per worker process: grading binds global state (the student's sandbox)
+NOT_A_FOLDER = "not a folder"
+
+
+def pack_submission(source: Path, folder: Path) -> tuple[Any, bool]:
+    """What a worker needs to rebuild `folder`: {file name: bytes} of the notebook(s) find_notebook
+    would look at (a file over the size limit travels as its size only: it is rejected unread), or
+    NOT_A_FOLDER; and whether some file was sent as a size only."""
+    if not folder.is_dir():
+        return NOT_A_FOLDER, False
+    exact = folder / source.name
+    paths = [exact] if exact.is_file() else sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+    files: dict[str, Any] = {}
+    sized = False
+    for path in paths:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            files[path.name], sized = size, True
+        else:
+            files[path.name] = path.read_bytes()
+    return files, sized
+
+
+def unpack_submission(files: Any, root: Path) -> Path:
+    """Write a packed submission under `root`; the folder to grade (missing if it was not a folder)."""
+    folder = root / "submission"
+    if files == NOT_A_FOLDER:
+        return folder
+    folder.mkdir(parents=True)
+    for name, data in files.items():
+        path = folder / Path(name).name
+        if isinstance(data, int):
+            with open(path, "wb") as f:
+                f.truncate(data)  # same size, no content: read_submission rejects it by its size
+        else:
+            path.write_bytes(data)
+    return folder
+
+
+def grade_packed(fn: Callable[..., dict], source_name: str, source_bytes: bytes, files: Any, student: str,
+                 assignment: str, limits: dict, isolation: str) -> dict:
+    """The Dask task: rebuild the submission in a temporary folder and grade it with `fn` (grade_one)."""
+    with _ONE_AT_A_TIME, tempfile.TemporaryDirectory(prefix="autograder-dask-") as tmp:
+        root = Path(tmp)
+        source = root / "source" / source_name
+        source.parent.mkdir()
+        source.write_bytes(source_bytes)
+        folder = unpack_submission(files, root)
+        return fn(str(source), str(folder), student, assignment, limits, isolation)
+
+
+def _wants_gpu(client: Any) -> bool:
+    """Whether some worker of the cluster offers a GPU resource."""
+    try:
+        info = client.scheduler_info(n_workers=-1)  # newer distributed lists only a few workers by default
+    except TypeError:
+        info = client.scheduler_info()
+    workers = info.get("workers", {})
+    return any(float((w.get("resources") or {}).get("GPU", 0)) > 0 for w in workers.values())
+
+
+class DaskRun:
+    """Tasks already submitted; iterate for (student, result dict or exception) as they finish."""
+
+    def __init__(self, client: Any, futures: dict, early: list, refresh: dict) -> None:
+        self.client, self.futures, self.early, self.refresh = client, futures, early, refresh
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        from distributed import as_completed
+
+        try:
+            yield from self.early
+            for future in as_completed(list(self.futures), loop=self.client.loop):
+                student, folder, source = self.futures.pop(future)
+                try:
+                    data: Any = future.result()
+                except Exception as error:  # a worker lost for good (KilledWorker), a bug: this student only
+                    data = error
+                if isinstance(data, dict) and student in self.refresh:
+                    from .classroom import current_fingerprint
+
+                    data["fingerprint"] = current_fingerprint(source, folder) or data.get("fingerprint", "")
+                yield student, data
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.client is not None:
+            if self.futures:
+                self.client.cancel(list(self.futures))
+            self.client.close()
+            self.client = None
+
+
+def run_on_dask(address: str, fn: Callable[..., dict], args: list[tuple], timeout: float = 30.0,
+                gpu: Optional[bool] = None) -> DaskRun:
+    """Submit `fn(*a)` for each `a` in `args` (grade_one's arguments: source path, submission folder,
+    student, assignment, limits, isolation) to the Dask scheduler at `address`, shipping the files.
+
+    Returns an iterable of (student, result dict or exception) in the order they finish. `gpu`:
+    ask each task for one GPU resource (None: when some worker offers GPUs)."""
+    from distributed import Client
+
+    client = Client(address, timeout=timeout, set_as_default=False)
+    try:
+        if gpu is None:
+            gpu = _wants_gpu(client)
+        run_id = uuid.uuid4().hex[:8]  # keys unique to this run: never another run's cached result
+        scattered: dict[str, Any] = {}
+        futures: dict[Any, tuple] = {}
+        early: list[tuple[str, Any]] = []
+        refresh: dict[str, bool] = {}
+        for source_path, folder, student, assignment, limits, isolation in args:
+            source = Path(source_path)
+            if source_path not in scattered:
+                scattered[source_path] = client.scatter(source.read_bytes(), broadcast=True)
+            try:
+                files, sized = pack_submission(source, Path(folder))
+            except OSError as error:
+                early.append((student, error))
+                continue
+            if sized:
+                refresh[student] = True
+            future = client.submit(grade_packed, fn, source.name, scattered[source_path], files, student,
+                                   assignment, limits, isolation, key=f"grade-{assignment}-{student}-{run_id}",
+                                   pure=False, resources={"GPU": 1} if gpu else None)
+            futures[future] = (student, Path(folder), source)
+    except BaseException:
+        client.close()
+        raise
+    return DaskRun(client, futures, early, refresh)
+
+

@@ -1,0 +1,167 @@
+"""Benchmark: grading a class of the Adam chapter with plain nbgrader and with our command.
+
+    .venv/bin/python bench/grade_bench.py --n 8            # nbgrader, then ours at 1 and 2 workers
+    .venv/bin/python bench/grade_bench.py --n 8 --workers 1 2 4 --no-nbgrader
+
+It builds N submissions (a cycle of full marks, partial — MyAdam done, MyNAdam left blank — and
+the blank student version), then times, from a fresh course each time:
+
+- plain nbgrader as it is normally used: a course folder with an `nbgrader_config.py`,
+  `nbgrader generate_assignment adam` (creates the gradebook; not timed), then
+  `nbgrader autograde adam` (timed: one kernel per notebook, student code and tests together);
+- `python -m autograder grade adam --course C --workers W` for each W (timed from the command's
+  start to its exit: start-up, gradebook creation, grading, grades.csv, feedback, the class report).
+
+It prints the wall time, the time per submission and the ratios, and checks that the scores agree
+(nbgrader's gradebook against our grades.csv). Speed is measured here, never in the test suite.
+"""
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = Path(sys.executable)
+ASSIGNMENT = "adam"
+KINDS = ["full", "partial", "blank"]
+
+NBGRADER_CONFIG = """\
+c = get_config()
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.course_id = "bench"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
+c.OverwriteCells.add_missing_cells = True
+"""
+
+
+def _cells_by_id(nb: dict) -> dict[str, dict]:
+    return {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb["cells"]
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
+
+
+def submission(kind: str) -> dict:
+    """The student notebook with the solution's answers filled in: all (full), MyAdam only (partial), none."""
+    source = json.loads((REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    nb = json.loads((REPO / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    answers = {k: c["source"] for k, c in _cells_by_id(source).items()
+               if c["metadata"]["nbgrader"].get("solution")}
+    keep = {"full": set(answers), "partial": {"adam-impl"}, "blank": set()}[kind]
+    for grade_id, cell in _cells_by_id(nb).items():
+        if grade_id in keep:
+            cell["source"] = answers[grade_id]
+    return nb
+
+
+def build_class(n: int) -> dict[str, tuple[str, dict]]:
+    """student id -> (kind, notebook)"""
+    made = {kind: submission(kind) for kind in KINDS}
+    return {f"s{i:03d}-{KINDS[i % 3]}": (KINDS[i % 3], made[KINDS[i % 3]]) for i in range(n)}
+
+
+def submit(course: Path, students: dict[str, tuple[str, dict]]) -> None:
+    for student, (_, nb) in students.items():
+        folder = course / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{ASSIGNMENT}.ipynb").write_text(json.dumps(nb, indent=1))
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{PYTHON.parent}{os.pathsep}{env.get('PATH', '')}"  # alembic, jupyter, the venv's kernel
+    return env
+
+
+def run_nbgrader(root: Path, students: dict) -> tuple[float, dict[str, float]]:
+    course = root / "nbgrader"
+    (course / "source" / ASSIGNMENT).mkdir(parents=True)
+    shutil.copy(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", course / "source" / ASSIGNMENT)
+    (course / "nbgrader_config.py").write_text(NBGRADER_CONFIG.format(root=str(course)))
+    nbgrader = [str(PYTHON.parent / "nbgrader")]
+    subprocess.run(nbgrader + ["generate_assignment", ASSIGNMENT, "--force"], cwd=course, env=_env(), check=True,
+                   capture_output=True)
+    submit(course, students)
+    start = time.monotonic()
+    run = subprocess.run(nbgrader + ["autograde", ASSIGNMENT], cwd=course, env=_env(), capture_output=True, text=True)
+    wall = time.monotonic() - start
+    if run.returncode != 0:
+        print(f"nbgrader autograde exited {run.returncode}:\n{run.stderr[-2000:]}", file=sys.stderr)
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        scores = {s.student.id: s.score for s in gb.find_assignment(ASSIGNMENT).submissions}
+    return wall, scores
+
+
+def run_ours(root: Path, students: dict, workers: int, report: bool) -> tuple[float, dict[str, float]]:
+    course = root / f"ours-{workers}"
+    submit(course, students)
+    cmd = [str(PYTHON), "-m", "autograder", "grade", ASSIGNMENT, "--course", str(course), "--workers", str(workers)]
+    if not report:
+        cmd.append("--no-report")
+    start = time.monotonic()
+    run = subprocess.run(cmd, cwd=REPO, env=_env(), capture_output=True, text=True)
+    wall = time.monotonic() - start
+    if run.returncode != 0:
+        raise SystemExit(f"our grader exited {run.returncode}:\n{run.stderr[-3000:]}")
+    rows = list(csv.DictReader(open(course / "grades.csv")))
+    bad = [r for r in rows if r["status"] != "ok"]
+    if bad:
+        print(f"warning: {len(bad)} submission(s) not ok: {bad[0]['student_id']}: {bad[0]['status']}", file=sys.stderr)
+    return wall, {r["student_id"]: float(r["score"]) for r in rows}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=8, help="submissions (default 8)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="our worker counts (default: 1 2)")
+    parser.add_argument("--no-nbgrader", dest="nbgrader", action="store_false", help="skip plain nbgrader")
+    parser.add_argument("--no-report", dest="report", action="store_false", help="ours without the class report")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    args = parser.parse_args()
+
+    students = build_class(args.n)
+    root = args.keep or Path(tempfile.mkdtemp(prefix="grade-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    counts = ", ".join(f"{sum(kind == k for kind, _ in students.values())} {k}" for k in KINDS)
+    print(f"{args.n} submissions ({counts}), {os.cpu_count()} cores, work in {root}", flush=True)
+    timings: dict[str, float] = {}
+    scores: dict[str, dict[str, float]] = {}
+    try:
+        if args.nbgrader:
+            timings["nbgrader autograde"], scores["nbgrader"] = run_nbgrader(root, students)
+            print(f"  nbgrader autograde: {timings['nbgrader autograde']:.1f} s", flush=True)
+        for w in args.workers:
+            label = f"ours --workers {w}"
+            timings[label], scores[label] = run_ours(root, students, w, args.report)
+            print(f"  {label}: {timings[label]:.1f} s", flush=True)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+    print(f"\n{'command':<24}{'wall s':>9}{'s/submission':>14}{'vs nbgrader':>13}{'vs 1 worker':>13}")
+    base = timings.get("nbgrader autograde")
+    one = timings.get("ours --workers 1")
+    for label, wall in timings.items():
+        vs_nb = f"{base / wall:.2f}x" if base and label != "nbgrader autograde" else ""
+        vs_one = f"{one / wall:.2f}x" if one and label.startswith("ours") else ""
+        print(f"{label:<24}{wall:>9.1f}{wall / args.n:>14.2f}{vs_nb:>13}{vs_one:>13}")
+    reference = next(iter(scores.values()), {})
+    for label, got in scores.items():
+        differ = sorted(s for s in students if got.get(s) != reference.get(s))
+        if differ:
+            print(f"scores differ between {next(iter(scores))} and {label}: "
+                  + ", ".join(f"{s} {reference.get(s)} vs {got.get(s)}" for s in differ[:5]))
+    print("scores: " + ", ".join(f"{k} {next(iter(scores.values()))[s]:g}" for s, (k, _) in list(students.items())[:3])
+          if scores else "")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""`grade --scheduler tcp://...`: a real Dask cluster on loopback (`dask scheduler` and two
+`dask worker` processes, started here and torn down) grades exactly like local workers."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scale_fixtures import (  # noqa: F401  (graded_class is a fixture)
+    ASSIGNMENT,
+    CLASS,
+    copy_submissions,
+    csv_rows,
+    grade,
+    graded_class,
+    kill_group,
+    results,
+    wait_for,
+    without_timing,
+)
+
+from autograder.classroom import cuda_devices
+from autograder.cluster import _wants_gpu, pack_submission, unpack_submission
+from autograder.notebook import MAX_NOTEBOOK_BYTES, SubmissionError, find_notebook, read_submission
+
+DASK = str(Path(sys.executable).parent / "dask")
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    """A scheduler on 127.0.0.1 and two single-threaded worker processes (one GPU each where there are
+    GPUs); yields the scheduler's address."""
+    root = tmp_path_factory.mktemp("dask")
+    scheduler_file = root / "scheduler.json"
+    procs = []
+    logs = []
+
+    def start(name: str, *args: str, env: dict | None = None) -> None:
+        log = open(root / f"{name}.log", "w")
+        logs.append(log)
+        procs.append(subprocess.Popen([DASK, *args], stdout=log, stderr=subprocess.STDOUT, cwd=root,
+                                      start_new_session=True, env=env))
+
+    try:
+        start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+              "--scheduler-file", str(scheduler_file))
+        wait_for(lambda: scheduler_file.is_file() and scheduler_file.stat().st_size > 0, 60, "the Dask scheduler")
+        address = json.loads(scheduler_file.read_text())["address"]
+        gpus = cuda_devices()
+        for i in range(2):
+            env = dict(os.environ)
+            extra = []
+            if gpus:  # one GPU per worker process, advertised as a resource
+                env["CUDA_VISIBLE_DEVICES"] = gpus[i % len(gpus)]
+                extra = ["--resources", "GPU=1"]
+            start(f"worker{i}", "worker", address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
+                  "--no-dashboard", "--memory-limit", "0", "--death-timeout", "60", *extra, env=env)
+        from distributed import Client
+
+        with Client(address, timeout=60, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=90)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            kill_group(proc)
+        for log in logs:
+            log.close()
+
+
+def test_dask_cluster_grades_like_local_workers(dask_cluster, graded_class, tmp_path):  # noqa: F811
+    course = copy_submissions(graded_class, tmp_path / "dask")
+    run = grade(course, "--scheduler", dask_cluster, "--no-report")
+    assert "on the Dask cluster at tcp://127.0.0.1:" in run.stderr, run.stderr
+    assert without_timing(csv_rows(course)) == without_timing(csv_rows(graded_class))
+    assert results(course) == results(graded_class)
+    assert len([line for line in run.stderr.splitlines() if line.startswith("[")]) == len(CLASS)
+
+
+def test_packed_submissions_come_back_the_same(tmp_path):
+    source = tmp_path / "source" / f"{ASSIGNMENT}.ipynb"
+    source.parent.mkdir()
+    source.write_text("{}")
+    cases = {
+        "exact": {f"{ASSIGNMENT}.ipynb": b'{"cells": []}', "other.ipynb": b"x", "notes.txt": b"y"},
+        "renamed": {"my_adam.ipynb": b'{"cells": []}'},
+        "two": {"a.ipynb": b"1", "b.ipynb": b"2"},
+        "none": {"notes.txt": b"y"},
+    }
+    for name, files in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        for file, data in files.items():
+            (folder / file).write_bytes(data)
+        packed, sized = pack_submission(source, folder)
+        assert not sized
+        rebuilt = unpack_submission(packed, tmp_path / f"{name}-rebuilt")
+        assert find_notebook(rebuilt, source.name)[1] == find_notebook(folder, source.name)[1]
+        found, _ = find_notebook(folder, source.name)
+        if found is not None:
+            assert (rebuilt / found.name).read_bytes() == found.read_bytes()
+
+    # an oversized notebook travels as its size and is rejected the same way, unread
+    big = tmp_path / "big"
+    big.mkdir()
+    with open(big / f"{ASSIGNMENT}.ipynb", "wb") as f:
+        f.truncate(MAX_NOTEBOOK_BYTES + 1)
+    packed, sized = pack_submission(source, big)
+    assert sized and packed == {f"{ASSIGNMENT}.ipynb": MAX_NOTEBOOK_BYTES + 1}
+    rebuilt = unpack_submission(packed, tmp_path / "big-rebuilt")
+
+    def rejection(path: Path) -> str:
+        with pytest.raises(SubmissionError) as error:
+            read_submission(path)
+        return str(error.value)
+
+    assert rejection(rebuilt / f"{ASSIGNMENT}.ipynb") == rejection(big / f"{ASSIGNMENT}.ipynb")
+
+    # a submission that is a file, not a folder, stays one
+    (tmp_path / "file").write_text("x")
+    packed, _ = pack_submission(source, tmp_path / "file")
+    assert not unpack_submission(packed, tmp_path / "file-rebuilt").exists()
+
+
+def test_tasks_ask_for_a_gpu_only_where_workers_offer_one():
+    class FakeClient:
+        def __init__(self, resources):
+            self.resources = resources
+
+        def scheduler_info(self, n_workers=5):
+            return {"workers": {f"tcp://w{i}": {"resources": r} for i, r in enumerate(self.resources)}}
+
+    assert not _wants_gpu(FakeClient([{}, {}]))
+    assert _wants_gpu(FakeClient([{}, {"GPU": 1}]))
