@@ -307,9 +307,11 @@ check_scheduler("MyWarmupCosine", [
 # Training runs are interrupted and resumed: `torch.save` the optimizer's and the scheduler's
 # `state_dict()`, later build a new optimizer and a new scheduler the same way as at the start
 # (the scheduler's construction resets the lrs), load the optimizer's state, then the scheduler's,
-# and go on. Your schedulers must then continue exactly where the saved ones stopped. And two
-# schedulers on one optimizer (each `step()`ped every epoch, as torch's `ChainedScheduler` does)
-# must combine as torch's do. The hidden tests below check all four classes this way.
+# and go on. Your schedulers must then continue exactly where the saved ones stopped: the hidden
+# tests check all four classes this way. And because `MyStepLR`, `MyExponentialLR` and
+# `MyCosineAnnealingLR` compute each new lr from the current one, an lr changed by hand between two
+# epochs carries on, and two of them on one optimizer (both `step()`ped every epoch, as torch's
+# `ChainedScheduler` does) combine exactly as torch's do: the hidden tests check that too.
 
 # %% nbgrader={"grade": true, "grade_id": "schedules-resume", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests: state_dict() saved after k epochs, loaded into a new optimizer and scheduler, run on.
