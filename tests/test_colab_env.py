@@ -10,6 +10,7 @@ in requirements.txt, from a scratch folder: no autograder, no `course` package, 
 * As handed out (blank answers), the set-up and answer cells run, and every test cell with code
   fails with a message that points at NotImplementedError, never an import or name error.
 * The notebook's introduction tells the student how to read a failing test.
+* The first code cell (`setup-colab`) knows Colab, installs nothing, and says where the tests run.
 
 The environment is cached in _build/colab-venv, keyed on requirements.txt (first build: a few
 minutes; then seconds).
@@ -202,3 +203,15 @@ def test_intro_says_how_to_read_a_failure(name: str) -> None:
     intro = next(c.source for c in nb.cells if c.cell_type == "markdown")
     assert re.search(r"how to read a fail", intro, re.IGNORECASE), \
         f"{name}: the first markdown cell should say how to read a failing test ('How to read a failing test.')"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_first_code_cell_sets_up_colab(runs: dict, name: str) -> None:
+    """The first code cell is the Colab set-up: it knows Colab, installs nothing, and says where the tests run."""
+    nb, _ = runs[(name, "blank")]
+    cell = next(c for c in nb.cells if c.cell_type == "code")
+    assert _nbgrader(cell).get("grade_id") == "setup-colab", f"{name}: the first code cell is not setup-colab"
+    assert "google.colab" in cell.source
+    assert not re.search(r"pip install|^\s*[!%]", cell.source, re.MULTILINE), f"{name}: setup-colab installs things"
+    said = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+    assert re.search(r"GPU|CPU", said), f"{name}: setup-colab does not say where the tests run: {said!r}"
