@@ -1,6 +1,6 @@
-"""Helpers of the book's tests: the table of contents, the configured Colab URLs, the built site
-served on 127.0.0.1, and a small client of Chromium's DevTools protocol (no browser download: the
-Debian `chromium` package, driven over a websocket with `websocket-client`)."""
+"""Helpers of the book's tests: the table of contents, the configured Colab URLs, a quiet HTTP handler
+for serving the built site, and a small client of Chromium's DevTools protocol (no browser download:
+the Debian `chromium` package, driven over a websocket with `websocket-client`)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,8 @@ def student_notebooks() -> list[str]:
 # ---- the built site, served ---------------------------------------------------------------------
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files without a log line per request."""
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
         pass
 
@@ -99,8 +101,9 @@ class Browser:
         deadline = time.monotonic() + timeout
         while not (port_file.is_file() and len(port_file.read_text().split()) >= 2):
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                log = (self.profile / "chromium.log").read_text(errors="replace")[-2000:]
                 self.close()
-                raise RuntimeError(f"Chromium did not start: {(self.profile / 'chromium.log').read_text()[-2000:]}")
+                raise RuntimeError(f"Chromium did not start: {log}")
             time.sleep(0.1)
         port, path = port_file.read_text().split()[:2]
         self.ws = websocket.create_connection(f"ws://127.0.0.1:{port}{path}", timeout=timeout,

@@ -25,7 +25,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator
@@ -66,11 +65,11 @@ def _key() -> str:
     return hashlib.sha256("\n".join(spec).encode()).hexdigest()
 
 
-def _clean_env() -> dict[str, str]:
-    """No PYTHONPATH, no user-wide Jupyter kernels: the kernel must be the venv's own Python."""
+def _clean_env(scratch: Path) -> dict[str, str]:
+    """No PYTHONPATH, no user-wide Jupyter kernels (Jupyter's folders in `scratch`): the kernel must be
+    the venv's own Python."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "VIRTUAL_ENV", "JUPYTER_PATH", "PYTHONHOME", "PYTHONSTARTUP")}
-    scratch = Path(tempfile.mkdtemp(prefix="colab-jupyter-"))
     env.update(PATH=f"{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}", JUPYTER_DATA_DIR=str(scratch / "data"),
                JUPYTER_CONFIG_DIR=str(scratch / "config"), IPYTHONDIR=str(scratch / "ipython"),
                MPLBACKEND="agg", PYTHONWARNINGS="ignore::DeprecationWarning")
@@ -78,7 +77,12 @@ def _clean_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def colab_venv() -> Iterator[Path]:
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return _clean_env(tmp_path_factory.mktemp("colab-jupyter"))
+
+
+@pytest.fixture(scope="module")
+def colab_venv(env: dict[str, str]) -> Iterator[Path]:
     """_build/colab-venv/bin/python, (re)built when requirements.txt changed."""
     stamp = VENV / ".course-key"
     if not (stamp.is_file() and stamp.read_text() == _key() and (VENV / "bin" / "python").is_file()):
@@ -87,7 +91,7 @@ def colab_venv() -> Iterator[Path]:
         subprocess.run([base, "-m", "venv", str(VENV)], check=True)
         proc = subprocess.run([str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet",
                                "--disable-pip-version-check", "-c", str(REPO / "requirements.txt"),
-                               *COLAB_PACKAGES, *RUNNER_PACKAGES], capture_output=True, text=True, env=_clean_env())
+                               *COLAB_PACKAGES, *RUNNER_PACKAGES], capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             pytest.fail("could not build the Colab-like environment:\n" + (proc.stdout + proc.stderr)[-4000:])
         stamp.write_text(_key())
@@ -113,7 +117,8 @@ def with_solutions(name: str) -> nbformat.NotebookNode:
     return student
 
 
-def run_notebook(python: Path, nb: nbformat.NotebookNode, workdir: Path) -> tuple[nbformat.NotebookNode, dict]:
+def run_notebook(python: Path, nb: nbformat.NotebookNode, workdir: Path,
+                 env: dict[str, str]) -> tuple[nbformat.NotebookNode, dict]:
     """Run every cell (errors recorded, not raised) in the venv, from an empty folder; then PROBE."""
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
@@ -121,7 +126,7 @@ def run_notebook(python: Path, nb: nbformat.NotebookNode, workdir: Path) -> tupl
     path = workdir / "notebook.ipynb"
     nbformat.write(nb, path)
     proc = subprocess.run([str(python), "-c", RUNNER, str(path), str(workdir), str(CELL_TIMEOUT)],
-                          cwd=workdir, env=_clean_env(), capture_output=True, text=True, timeout=3600)
+                          cwd=workdir, env=env, capture_output=True, text=True, timeout=3600)
     assert proc.returncode == 0, f"the notebook runner failed:\n{proc.stderr[-4000:]}"
     done = nbformat.read(path, as_version=4)
     probe = "".join(o.get("text", "") for o in done.cells[-1].get("outputs", []) if o.get("name") == "stdout")
@@ -143,7 +148,8 @@ def _has_code(source: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def runs(colab_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], tuple]:
+def runs(colab_venv: Path, env: dict[str, str],
+         tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], tuple]:
     """Each student notebook, blank and with solutions, run in the Colab-like venv (two at a time)."""
     jobs = {}
     for notebook in student_notebooks():
@@ -152,7 +158,7 @@ def runs(colab_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[tup
         jobs[(name, "solved")] = with_solutions(name)
     root = tmp_path_factory.mktemp("colab-runs")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {key: pool.submit(run_notebook, colab_venv, nb, root / f"{key[0]}-{key[1]}")
+        futures = {key: pool.submit(run_notebook, colab_venv, nb, root / f"{key[0]}-{key[1]}", env)
                    for key, nb in jobs.items()}
         return {key: future.result() for key, future in futures.items()}
 
@@ -160,9 +166,9 @@ def runs(colab_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[tup
 NOTEBOOKS = [Path(p).stem for p in student_notebooks()]
 
 
-def test_environment_is_colab_like(colab_venv: Path) -> None:
+def test_environment_is_colab_like(colab_venv: Path, env: dict[str, str]) -> None:
     proc = subprocess.run([str(colab_venv), "-m", "pip", "list", "--format=json"], capture_output=True,
-                          text=True, env=_clean_env(), check=True)
+                          text=True, env=env, check=True)
     installed = {p["name"].lower() for p in json.loads(proc.stdout)}
     assert not installed & {"nbgrader", "jupyter-book", "optim-dl-course", "jupyterlab", "notebook"}, installed
 
