@@ -3,7 +3,6 @@
 import argparse
 import subprocess
 import sys
-from pathlib import Path
 from typing import Optional
 
 from .build import REPO, build
@@ -26,6 +25,7 @@ def _book(args: argparse.Namespace) -> int:
     if args.all:
         cmd.append("--all")
     shutil.rmtree(REPO / "_build" / "html" / "reports", ignore_errors=True)  # myst-nb's logs of failed cells
+    _forget_outputs_made_with_old_course_code()
     start = time.monotonic()
     code = subprocess.call(cmd, cwd=REPO)
     if code != 0:
@@ -35,6 +35,23 @@ def _book(args: argparse.Namespace) -> int:
     print(f"book {'built' if code == 0 else 'FAILED'} in {time.monotonic() - start:.1f} s: "
           f"{REPO / '_build' / 'html' / 'index.html'}", file=sys.stderr)
     return code
+
+
+def _forget_outputs_made_with_old_course_code() -> None:
+    """The execution cache keys on a page's own text; the pages import course/, so a change there
+    must re-execute them too (else a cached figure shows the old code's output)."""
+    import hashlib
+    import shutil
+
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "course").glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    stamp = REPO / "_build" / ".course-code.sha256"
+    if stamp.is_file() and stamp.read_text() != digest.hexdigest():
+        shutil.rmtree(REPO / "_build" / ".jupyter_cache", ignore_errors=True)
+        shutil.rmtree(REPO / "_build" / ".doctrees", ignore_errors=True)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest.hexdigest())
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -55,5 +72,3 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     return args.run(args)
 
-
-__all__ = ["main", "Path"]
