@@ -25,9 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
-from .build import REPO
-from .notebook import find_notebook
-from .sandbox import Limits
+WORKER_ENV = "AUTOGRADER_GRADING_WORKER"
+if os.environ.get(WORKER_ENV) == "1" and "jsonschema" not in sys.modules:
+    # In the workers' fork server only: nbformat imports jsonschema, which imports rfc3987_syntax
+    # where it is installed, and that builds a grammar at import (~1 s of CPU) for IRI checks that
+    # grading never makes. Without it jsonschema just skips that format.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+
+from .sandbox import Limits  # noqa: E402  (after the guard above; sandbox.py imports only the standard library)
 
 if TYPE_CHECKING:
     from .grading import SubmissionResult
@@ -46,9 +51,17 @@ def cuda_devices() -> list[str]:
     return [str(i) for i in range(count)]
 
 
+def cores() -> int:
+    """The cores this process may run on (a container's or a batch job's share, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def default_workers() -> int:
     """One submission per GPU where there are GPUs, else one per core."""
-    return len(cuda_devices()) or os.cpu_count() or 1
+    return len(cuda_devices()) or cores()
 
 
 @dataclass
@@ -69,6 +82,8 @@ class ClassJob:
 
 def find_source(course: Path, assignment: str) -> Path:
     """The nbgrader source notebook: the course's own, else this repository's."""
+    from .build import REPO
+
     for root in (course, REPO):
         path = root / "solutions" / assignment / f"{assignment}.ipynb"
         if path.is_file():
@@ -93,6 +108,7 @@ def _result_path(course: Path, student: str, assignment: str) -> Path:
 def current_fingerprint(source: Path, folder: Path) -> Optional[str]:
     """The fingerprint a grading of this submission gets (None: nothing to fingerprint)."""
     from .grading import fingerprint
+    from .notebook import find_notebook
 
     if not folder.is_dir():
         return None
@@ -185,7 +201,6 @@ def grade_class(job: ClassJob) -> list[SubmissionResult]:
 
     students = submissions(job.course, job.assignment, job.students)
     workers = job.workers or default_workers()
-    everyone: list[SubmissionResult] = []
     pool = None
     if students and not job.scheduler:
         pool = LocalPool(workers, cuda_devices() if job.gpus is None else job.gpus)  # warms up meanwhile
@@ -203,24 +218,24 @@ def grade_class(job: ClassJob) -> list[SubmissionResult]:
         limits = vars(job.limits)
         args = [(str(job.source), str(job.course / "submitted" / s / job.assignment), s, job.assignment, limits,
                  job.isolation) for s in todo]
+        # the gradebook is set up while the fork server imports the grader (on another core)
+        db_url = job.db_url or gradebook.default_db_url(job.course)
+        gradebook.ensure_assignment(db_url, job.assignment, job.source)
+        if results:
+            _keep_cached(job, db_url, results)
+            job.progress(f"{len(results)} submission(s) unchanged since the last run: kept their grades")
+        if todo:
+            where = f"the Dask cluster at {job.scheduler}" if job.scheduler else \
+                f"{min(workers, len(todo))} local worker(s)"
+            job.progress(f"grading {len(todo)} submission(s) of {job.assignment} on {where}")
         if job.scheduler:
             from .cluster import run_on_dask
 
-            stream = run_on_dask(job.scheduler, grade_one, args)
+            stream = run_on_dask(job.scheduler, grade_one, args, progress=job.progress)
         else:
             stream = pool.run(args) if pool is not None and args else iter(())
         progress = Progress(len(todo), job.progress)
         try:
-            # the gradebook is set up while the first submissions are being graded
-            db_url = job.db_url or gradebook.default_db_url(job.course)
-            gradebook.ensure_assignment(db_url, job.assignment, job.source)
-            if results:
-                _keep_cached(job, db_url, results)
-                job.progress(f"{len(results)} submission(s) unchanged since the last run: kept their grades")
-            if todo:
-                where = f"the Dask cluster at {job.scheduler}" if job.scheduler else \
-                    f"{min(workers, len(todo))} local worker(s)"
-                job.progress(f"grading {len(todo)} submission(s) of {job.assignment} on {where}")
             for student, data in stream:
                 try:
                     result = SubmissionResult.from_json(data) if isinstance(data, dict) else \
@@ -276,12 +291,19 @@ def _keep_cached(job: ClassJob, db_url: str, cached: dict[str, SubmissionResult]
 
 # -- local workers ---------------------------------------------------------------------------------
 
-_PRELOAD = ["autograder.classroom", "autograder.grading"] + sorted(
+# What every worker needs, imported once by the fork server. torch._dynamo: torch imports it lazily
+# at the first optimizer a test builds (~1.5 s of CPU, sympy included), in every worker otherwise.
+_PRELOAD = ["autograder.classroom", "autograder.grading", "torch._dynamo"] + sorted(
     f"autograder.checks.{p.stem}" for p in (Path(__file__).parent / "checks").glob("*.py") if p.stem != "__init__")
 
 
-def _pin_device(counter: Any, devices: list[str]) -> None:
-    """Pool initializer: this worker (and the sandboxes it starts) sees one CUDA device, round-robin."""
+def _start_worker(counter: Any, devices: list[str], threads: int) -> None:
+    """Pool initializer: torch threads for this worker's share of the cores (the tests' tensors are
+    small: more threads than cores only spin), and one CUDA device for this worker and the sandboxes
+    it starts, round-robin."""
+    import torch
+
+    torch.set_num_threads(threads)
     if devices:
         with counter.get_lock():
             index = counter.value
@@ -300,10 +322,19 @@ class LocalPool:
         # a fork server: no fork of this process (it may hold threads), no fresh import per worker
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(_PRELOAD)
-        forkserver.ensure_running()  # starts importing now, while the caller does other work
+        before = os.environ.get(WORKER_ENV)
+        os.environ[WORKER_ENV] = "1"  # seen by the fork server (and its workers) only
+        try:
+            forkserver.ensure_running()  # starts importing now, while the caller does other work
+        finally:
+            if before is None:
+                del os.environ[WORKER_ENV]
+            else:
+                os.environ[WORKER_ENV] = before
         counter = context.Value("i", 0)
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_pin_device,
-                                        initargs=(counter, list(devices)))
+        threads = max(1, cores() // self.workers)
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_start_worker,
+                                        initargs=(counter, list(devices), threads))
 
     def run(self, args: list[tuple]) -> Any:
         """Submit every task now; yield (student, result dict or exception) as they finish."""

@@ -1,9 +1,10 @@
 """Grade on an existing Dask cluster (`python -m autograder grade A --scheduler tcp://host:port`).
 
 The submissions travel *with the tasks*: this process reads each submission's notebook(s) and
-sends the bytes (the source notebook is scattered once to every worker), and the worker writes
-them into a private temporary folder before grading. So workers need no shared filesystem and
-never see the course folder, and a worker grades exactly the bytes that were fingerprinted here.
+sends the bytes (the source notebook goes to the cluster once per run, as a piece of data the
+tasks depend on), and the worker writes them into a private temporary folder before grading. So
+workers need no shared filesystem and never see the course folder (nor the other students'
+work), and a worker grades exactly the bytes this process read.
 Results (plain dicts) come back as they finish; the gradebook, `result.json`, feedback and
 `grades.csv` are written by this process only, as with local workers.
 
@@ -90,8 +91,9 @@ def _wants_gpu(client: Any) -> bool:
 class DaskRun:
     """Tasks already submitted; iterate for (student, result dict or exception) as they finish."""
 
-    def __init__(self, client: Any, futures: dict, early: list, refresh: dict) -> None:
+    def __init__(self, client: Any, futures: dict, early: list, refresh: dict, keep: list) -> None:
         self.client, self.futures, self.early, self.refresh = client, futures, early, refresh
+        self.keep = keep  # the source notebook's future: held until the run ends
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
         from distributed import as_completed
@@ -120,28 +122,56 @@ class DaskRun:
             self.client = None
 
 
+def _warn_threads(client: Any, progress: Optional[Callable[[str], None]]) -> None:
+    """Say so when workers run several threads: each process grades one submission at a time anyway."""
+    try:
+        workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    except TypeError:
+        workers = client.scheduler_info().get("workers", {})
+    threaded = sorted(a for a, w in workers.items() if int(w.get("nthreads", 1)) > 1)
+    if threaded and progress is not None:
+        progress(f"note: {len(threaded)} Dask worker(s) run several threads (e.g. {threaded[0]}); each worker "
+                 "process grades one submission at a time: start workers with --nthreads 1 --nworkers N")
+
+
+def _data(value: Any) -> Any:
+    """A task that returns its argument: data put on the cluster once, fetched by the tasks that need it."""
+    return value
+
+
 def run_on_dask(address: str, fn: Callable[..., dict], args: list[tuple], timeout: float = 30.0,
-                gpu: Optional[bool] = None) -> DaskRun:
+                gpu: Optional[bool] = None, wait_for_workers: float = 120.0,
+                progress: Optional[Callable[[str], None]] = None) -> DaskRun:
     """Submit `fn(*a)` for each `a` in `args` (grade_one's arguments: source path, submission folder,
     student, assignment, limits, isolation) to the Dask scheduler at `address`, shipping the files.
 
     Returns an iterable of (student, result dict or exception) in the order they finish. `gpu`:
-    ask each task for one GPU resource (None: when some worker offers GPUs)."""
+    ask each task for one GPU resource (None: when some worker offers GPUs; a cluster that has no
+    worker yet, e.g. dask-jobqueue scaling up, gets `wait_for_workers` seconds to show one)."""
     from distributed import Client
 
     client = Client(address, timeout=timeout, set_as_default=False)
     try:
         if gpu is None:
+            if not client.scheduler_info().get("workers"):
+                if progress is not None:
+                    progress(f"waiting up to {wait_for_workers:.0f} s for a Dask worker to join {address}")
+                try:
+                    client.wait_for_workers(1, timeout=wait_for_workers)
+                except (TimeoutError, OSError):
+                    pass  # the tasks wait in the scheduler's queue until workers come
             gpu = _wants_gpu(client)
+        _warn_threads(client, progress)
         run_id = uuid.uuid4().hex[:8]  # keys unique to this run: never another run's cached result
-        scattered: dict[str, Any] = {}
+        sources: dict[str, Any] = {}
         futures: dict[Any, tuple] = {}
         early: list[tuple[str, Any]] = []
         refresh: dict[str, bool] = {}
         for source_path, folder, student, assignment, limits, isolation in args:
             source = Path(source_path)
-            if source_path not in scattered:
-                scattered[source_path] = client.scatter(source.read_bytes(), broadcast=True)
+            if source_path not in sources:  # once per run, not once per task
+                sources[source_path] = client.submit(_data, source.read_bytes(), key=f"source-{assignment}-{run_id}",
+                                                     pure=False)
             try:
                 files, sized = pack_submission(source, Path(folder))
             except OSError as error:
@@ -149,13 +179,12 @@ def run_on_dask(address: str, fn: Callable[..., dict], args: list[tuple], timeou
                 continue
             if sized:
                 refresh[student] = True
-            future = client.submit(grade_packed, fn, source.name, scattered[source_path], files, student,
+            future = client.submit(grade_packed, fn, source.name, sources[source_path], files, student,
                                    assignment, limits, isolation, key=f"grade-{assignment}-{student}-{run_id}",
                                    pure=False, resources={"GPU": 1} if gpu else None)
             futures[future] = (student, Path(folder), source)
+        futures_sources = list(sources.values())
     except BaseException:
         client.close()
         raise
-    return DaskRun(client, futures, early, refresh)
-
-
+    return DaskRun(client, futures, early, refresh, futures_sources)

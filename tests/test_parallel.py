@@ -17,7 +17,7 @@ from scale_fixtures import (  # noqa: F401  (graded_class is a fixture)
 )
 
 from autograder import gradebook
-from autograder.classroom import CSV_COLUMNS, LocalPool, cuda_devices, default_workers
+from autograder.classroom import CSV_COLUMNS, LocalPool, cores, cuda_devices, default_workers
 
 
 def test_one_worker_and_two_workers_grade_alike(graded_class, tmp_path):  # noqa: F811
@@ -83,12 +83,10 @@ def test_local_workers_take_one_gpu_each_round_robin():
 
 
 def test_default_workers_one_per_gpu_else_one_per_core(monkeypatch):
-    import os
-
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1,2")
     assert cuda_devices() == ["0", "1", "2"] and default_workers() == 3
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
-    assert cuda_devices() == [] and default_workers() == (os.cpu_count() or 1)
+    assert cuda_devices() == [] and default_workers() == cores()
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
     # on a machine with GPUs the default follows them; the tests' grading then runs on them
-    assert default_workers() == (len(cuda_devices()) or os.cpu_count() or 1)
+    assert default_workers() == (len(cuda_devices()) or cores())
