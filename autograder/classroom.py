@@ -217,7 +217,7 @@ def grade_class(job: ClassJob) -> list[SubmissionResult]:
                 todo.append(student)
         limits = vars(job.limits)
         args = [(str(job.source), str(job.course / "submitted" / s / job.assignment), s, job.assignment, limits,
-                 job.isolation) for s in todo]
+                 job.isolation) for s in _longest_first(job, todo)]
         # the gradebook is set up while the fork server imports the grader (on another core)
         db_url = job.db_url or gradebook.default_db_url(job.course)
         gradebook.ensure_assignment(db_url, job.assignment, job.source)
@@ -274,6 +274,19 @@ def _with_the_others(job: ClassJob, results: dict[str, SubmissionResult]) -> lis
                 if kept is not None:
                     results[student] = kept
     return [results[s] for s in class_list if s in results]
+
+
+def _longest_first(job: ClassJob, students: list[str]) -> list[str]:
+    """The likely longest gradings first (the biggest notebooks: more code written, more tests get
+    far), so that the last ones to finish are short and the workers end together."""
+    def size(student: str) -> int:
+        folder = job.course / "submitted" / student / job.assignment
+        try:
+            return sum(p.stat().st_size for p in folder.glob("*.ipynb"))
+        except OSError:
+            return 0
+
+    return sorted(students, key=lambda s: -size(s))
 
 
 def _keep_cached(job: ClassJob, db_url: str, cached: dict[str, SubmissionResult]) -> None:
@@ -359,6 +372,30 @@ class LocalPool:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def stop_fork_server() -> None:
+    """End the workers' fork server now (a LocalPool started later starts a new one). Left alone it
+    ends after this process, taking about a second to tear torch down, and until then it holds this
+    process's stdout and stderr open (so a pipe reading them waits for it). Its workers are gone."""
+    import signal
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver  # CPython's single fork server; private, hence the care below
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid is None:
+        return
+    try:
+        with server._lock:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(server._forkserver_alive_fd)
+            address = server._forkserver_address
+            server._forkserver_pid = server._forkserver_alive_fd = server._forkserver_address = None
+        if isinstance(address, str) and os.path.exists(address):
+            os.unlink(address)
+    except (AttributeError, OSError):
+        pass
 
 
 def write_csv(path: Path, results: list[SubmissionResult]) -> None:
