@@ -1,8 +1,10 @@
 """The sandboxed side of grading: run the student's cells, then answer probe requests.
 
-Started by `sandbox.py` inside its namespaces with no capabilities. It talks to the grader over two
-inherited pipes, one JSON object per line. Nothing it sends is trusted: the grader only reads data
-from it and compares that data with references it computes itself.
+Started by `sandbox.py` inside its namespaces, as an unprivileged user with no capabilities. It
+talks to the grader over two inherited pipes, one JSON object per line. Nothing it sends is
+trusted: the student's code runs in this process and could rewrite any of it, so the grader only
+reads data from it, checks that the data has the shape the probe returns, and compares it with
+references it computes itself.
 
     child -> grader: {"event": "cell", "grade_id": ...}          (about to run that cell)
                      {"event": "cell_done", "grade_id": ..., "error": null | "Kind: message"}
@@ -29,7 +31,11 @@ def _error_text(error: BaseException, grade_id: str) -> str:
     where = f" (line {frames[-1].lineno}: {(frames[-1].line or '').strip()})" if frames else ""
     if isinstance(error, SyntaxError):
         where = f" (line {error.lineno}: {(error.text or '').strip()})"
-    return f"{type(error).__name__}: {error}{where}"
+    try:
+        text = str(error)
+    except BaseException:  # an exception whose __str__ raises
+        text = "(no message)"
+    return f"{type(error).__name__}: {text[:1000]}{where}"
 
 
 def _transform(source: str) -> str:
@@ -61,6 +67,11 @@ def main() -> int:
     requests = os.fdopen(request_fd, "r")
     responses = os.fdopen(response_fd, "w")
     sys.path.insert(0, job["trusted_path"])
+    os.umask(0o077)
+    try:
+        os.chdir(job["home"])  # the student's writable working folder
+    except OSError:
+        pass
 
     import torch  # noqa: F401  (imported before student code: the probes need the real one)
     from autograder_checks import core
@@ -90,8 +101,11 @@ def main() -> int:
         except core.ProbeError as exc:
             reply = {"error": {"kind": exc.kind, "message": exc.message[:2000], "where": exc.where}}
         except BaseException as exc:  # SystemExit inside a probe: report, keep serving
-            reply = {"error": {"kind": type(exc).__name__, "message": str(exc)[:2000], "where": ""}}
-        _send(responses, reply)
+            reply = {"error": {"kind": type(exc).__name__, "message": _error_text(exc, "")[:2000], "where": ""}}
+        try:
+            _send(responses, reply)
+        except (TypeError, ValueError) as exc:  # data that is not JSON (a tampered probe): say so
+            _send(responses, {"error": {"kind": "ProtocolError", "message": str(exc)[:200], "where": ""}})
     return 0
 
 

@@ -131,6 +131,8 @@ check_optimizer("MyAdam", "Adam", [
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
     {"name": "weight decay", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "weight_decay": 0.5}}], "steps": 50, "seed": 6},
+    {"name": "p.grad left alone", "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "weight_decay": 0.5}}], "steps": 3,
+     "seed": 16, "check_grads": True},
 ])
 ### END HIDDEN TESTS
 
@@ -273,6 +275,8 @@ check_optimizer("MyNAdam", "NAdam", [
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
     {"name": "weight decay", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "weight_decay": 0.5}}], "steps": 50, "seed": 26},
+    {"name": "p.grad left alone", "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "weight_decay": 0.5}}], "steps": 3,
+     "seed": 36, "check_grads": True},
 ])
 ### END HIDDEN TESTS
 
