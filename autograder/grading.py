@@ -203,7 +203,8 @@ _SUSPICIOUS_NAMES = {
 }
 _SUSPICIOUS_MODULES = {"gc", "ctypes", "importlib", "subprocess", "multiprocessing", "signal", "pty", "socket",
                        "_thread", "builtins", "posix", "mmap", "resource"}
-_SUSPICIOUS_CALLS = {"exec", "eval", "compile", "__import__", "breakpoint"}
+_SUSPICIOUS_CALLS = {"exec", "eval", "compile", "__import__", "breakpoint", "globals", "vars"}
+_BY_NAME = {"getattr", "setattr", "delattr", "hasattr"}  # suspicious with a name computed at run time
 
 
 def suspicious_code(sources: list[str]) -> list[str]:
@@ -231,6 +232,10 @@ def suspicious_code(sources: list[str]) -> list[str]:
                 hits.update(a.name for a in node.names if a.name in _SUSPICIOUS_NAMES)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _SUSPICIOUS_CALLS:
                 hits.add(f"{node.func.id}()")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _BY_NAME \
+                    and len(node.args) >= 2 and not (isinstance(node.args[1], ast.Constant)
+                                                     and isinstance(node.args[1].value, str)):
+                hits.add(f"{node.func.id}(computed name)")  # e.g. getattr(torch.ops.aten, "_fused_" + "adam_")
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and (
                     "/proc/" in node.value or "/dev/fd" in node.value or "autograder" in node.value):
                 hits.add(repr(node.value[:40]))

@@ -1,6 +1,6 @@
 # expect: partial
 # fails: adam-own-work
-# flags: uses-torch-adam
+# flags: uses-torch-adam suspicious-code
 # why: MyAdam keeps its own state but lets torch's fused kernel (torch._fused_adam_) do the update
 
 # %% adam-impl

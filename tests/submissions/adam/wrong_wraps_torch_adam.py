@@ -1,6 +1,6 @@
 # expect: partial
 # fails: adam-api adam-own-work
-# flags: uses-torch-adam
+# flags: uses-torch-adam suspicious-code
 # why: MyAdam is its own Optimizer subclass but delegates step() to a torch Adam it hides (name built at run time; its state_dict round trip breaks too)
 
 # %% adam-impl
