@@ -131,7 +131,11 @@ def _setup_script(work: Path, python: str, argv: list[str], uid: Optional[int], 
     q = shlex.quote
     root = work / "root"
     lines = ["set -e", f"R={q(str(root))}", "mount --make-rprivate /", 'mkdir -p "$R"',
-             'mount -t tmpfs -o size=1m,mode=755 tmpfs "$R"']
+             'mount -t tmpfs -o size=1m,mode=755 tmpfs "$R"',
+             # the private /tmp first: a Python installation that lives under /tmp (a CI checkout
+             # there, say) is then bound on top of it instead of being hidden by it
+             'mkdir -p "$R/tmp"',
+             f'mount -t tmpfs -o size={TMPFS_MB["tmp"]}m,mode=1777,nosuid,nodev tmpfs "$R/tmp"']
     for path in _visible_paths(python):
         if os.path.islink(path) and os.path.dirname(path) == "/":
             lines.append(f'ln -s {q(os.readlink(path))} "$R"{q(path)}')
@@ -139,7 +143,8 @@ def _setup_script(work: Path, python: str, argv: list[str], uid: Optional[int], 
         lines += [f'mkdir -p "$R"{q(path)}', f'mount --rbind {q(path)} "$R"{q(path)}',
                   f'mount -o remount,bind,ro "$R"{q(path)}']
     # submounts of those folders: read-only too (best effort: the top ones above must succeed)
-    lines.append("for m in $(awk -v r=\"$R/\" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo); do "
+    lines.append("for m in $(awk -v r=\"$R/\" 'index($5, r) == 1 && $5 != r \"tmp\" {print $5}' "
+                 "/proc/self/mountinfo); do "
                  'mount -o remount,bind,ro "$m" 2>/dev/null || true; done')
     devices = ["null", "zero", "full", "random", "urandom"]
     lines += [
@@ -162,7 +167,6 @@ def _setup_script(work: Path, python: str, argv: list[str], uid: Optional[int], 
         # /sys: a fresh read-only sysfs (no cgroup mounts under it), else the host's, read-only
         'mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys" 2>/dev/null || '
         '{ mount --rbind /sys "$R/sys" && mount -o remount,bind,ro "$R/sys"; }',
-        f'mount -t tmpfs -o size={TMPFS_MB["tmp"]}m,mode=1777,nosuid,nodev tmpfs "$R/tmp"',
         f'mount -t tmpfs -o size={TMPFS_MB["sandbox"]}m,mode=700,uid={home_owner},gid={home_owner},'
         f'nosuid,nodev tmpfs "$R{INSIDE}"',
         f'mount --bind {q(str(work / "trusted"))} "$R{GRADER_INSIDE}"',
