@@ -206,7 +206,10 @@ _DOTTED = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_.]*\s*$")
 
 
 def forbidden_uses(sources: Iterable[str], forbidden: Iterable[str]) -> list[str]:
-    """Names from `forbidden` that the student's source uses (as a name, attribute, import or string)."""
+    """Names from `forbidden` that the student's source uses: as an attribute or an import (any case:
+    `torch.optim.adam.adam`), or as a bare name or a string naming it exactly (`getattr(optim, "Adam")`).
+    A variable `adam` or a file name "adam.ipynb" is not a use of torch's Adam."""
+    exact = set(forbidden)
     banned = {f.lower() for f in forbidden}
     hits: set[str] = set()
     for source in sources:
@@ -215,17 +218,15 @@ def forbidden_uses(sources: Iterable[str], forbidden: Iterable[str]) -> list[str
         except SyntaxError:
             continue
         for node in ast.walk(tree):
-            words: list[str] = []
-            if isinstance(node, ast.Name):
-                words = [node.id]
-            elif isinstance(node, ast.Attribute):
-                words = [node.attr]
+            if isinstance(node, ast.Name) and node.id in exact:
+                hits.add(node.id)
+            elif isinstance(node, ast.Attribute) and node.attr.lower() in banned:
+                hits.add(node.attr)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 words = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
-                words = [part for w in words for part in w.split(".")]
+                hits.update(p for w in words for p in w.split(".") if p.lower() in banned)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _DOTTED.match(node.value):
-                words = node.value.strip().split(".")  # getattr(torch.optim, "Adam"); prose is not a use
-            hits.update(w for w in words if w.lower() in banned)
+                hits.update(p for p in node.value.strip().split(".") if p in exact)
     return sorted(hits)
 
 
