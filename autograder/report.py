@@ -176,7 +176,7 @@ def report_html(course: Path, assignment: str, results: list[Any], source: Optio
         body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
         return f"<table><tr>{head}</tr>{body}</table>"
 
-    message_rows = [[esc(m["message"]), f"{len(m['students'])} ({m['count']} failures)",
+    message_rows = [[esc(m["message"]), f"{len(m['students'])} ({m['count']} failure{'s' if m['count'] != 1 else ''})",
                      esc(", ".join(m["tests"])), f"<pre>{esc(m['example'][:1500])}</pre>",
                      esc(", ".join(m["students"][:8]) + (" …" if len(m["students"]) > 8 else ""))]
                     for m in s["messages"]]
