@@ -37,7 +37,6 @@ OPTIMIZER_TRIPWIRES = [
     "torch.optim.nadam._single_tensor_nadam", "torch.optim.nadam._multi_tensor_nadam",
     "torch.optim.sgd._single_tensor_sgd", "torch.optim.sgd._multi_tensor_sgd",
     "torch._fused_adam_", "torch._fused_adamw_", "torch._fused_sgd_",
-    "torch.ops.aten._fused_adam_", "torch.ops.aten._fused_adamw_", "torch.ops.aten._fused_sgd_",
 ]
 
 
