@@ -1,6 +1,6 @@
 # expect: partial
 # fails: schedules-resume schedules-own-work
-# flags: uses-torch-scheduler
+# flags: uses-torch-scheduler suspicious-code
 # why: an LRScheduler subclass that only forwards to torch's own schedulers, built under other names
 
 # %% warmup-impl
