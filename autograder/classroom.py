@@ -304,10 +304,23 @@ def _keep_cached(job: ClassJob, db_url: str, cached: dict[str, SubmissionResult]
 
 # -- local workers ---------------------------------------------------------------------------------
 
-# What every worker needs, imported once by the fork server. torch._dynamo: torch imports it lazily
-# at the first optimizer a test builds (~1.5 s of CPU, sympy included), in every worker otherwise.
-_PRELOAD = ["autograder.classroom", "autograder.grading", "torch._dynamo"] + sorted(
+# What every worker needs, imported once by the fork server (see _warm_up at the end of this file).
+# torch._dynamo: torch imports it lazily at the first optimizer a test builds (~1.5 s of CPU, sympy
+# included), in every worker otherwise.
+_PRELOAD = ["autograder.grading", "torch._dynamo"] + sorted(
     f"autograder.checks.{p.stem}" for p in (Path(__file__).parent / "checks").glob("*.py") if p.stem != "__init__")
+
+
+def _warm_up() -> None:
+    """In the fork server: import what the workers need. A module that fails to import is left to
+    fail in the workers, where it costs each submission a "grader error" status, not the whole run."""
+    import importlib
+
+    for name in _PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
 
 
 def _start_worker(counter: Any, devices: list[str], threads: int) -> None:
@@ -334,7 +347,7 @@ class LocalPool:
         self.workers = max(1, workers)
         # a fork server: no fork of this process (it may hold threads), no fresh import per worker
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(_PRELOAD)
+        context.set_forkserver_preload(["autograder.classroom"])  # which, there, runs _warm_up()
         before = os.environ.get(WORKER_ENV)
         os.environ[WORKER_ENV] = "1"  # seen by the fork server (and its workers) only
         try:
@@ -416,3 +429,7 @@ def write_csv(path: Path, results: list[SubmissionResult]) -> None:
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, path)
+
+
+if os.environ.get(WORKER_ENV) == "1" and "autograder.grading" not in sys.modules:
+    _warm_up()  # this module is being preloaded by the workers' fork server
