@@ -60,6 +60,50 @@ class _NoShell:
         return None
 
 
+class _Stubs:
+    """Import finder: the given modules from the given files (torch's modules switched off, see switch_off.py)."""
+
+    def __init__(self, files: dict) -> None:
+        self.files = files
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+        import importlib.util
+
+        file = self.files.get(name)
+        return importlib.util.spec_from_file_location(name, file) if file else None
+
+
+def _switch_off_kernels(names: list, message: str) -> None:
+    """Answer torch's own kernels of the graded algorithms (every overload, in place or not, CPU and CUDA)
+    with one that raises. The registration lasts as long as its handle; the handle gets one extra
+    reference and is then dropped: it is not tracked by the garbage collector, so no code in this
+    process can find it to undo the registration."""
+    import ctypes
+    import warnings
+
+    import torch
+
+    if not names:
+        return
+    handle = torch._C._dispatch_library("IMPL", "aten", "")
+    for base in names:
+        for name in dict.fromkeys([base, base.rstrip("_")]):
+            packet = getattr(torch.ops.aten, name, None)
+            if packet is None:
+                continue
+
+            def switched_off(*args: object, _text: str = message.format(f"aten::{name}"), **kwargs: object) -> None:
+                raise RuntimeError(_text)
+
+            for overload in packet.overloads():
+                for key in ("CPU", "CUDA"):
+                    with warnings.catch_warnings():  # "overriding a previously registered kernel": the point
+                        warnings.simplefilter("ignore")
+                        handle.impl(name if overload == "default" else f"{name}.{overload}", key, switched_off, False)
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(handle))
+    del handle
+
+
 def main() -> int:
     job_path, request_fd, response_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     with open(job_path) as f:
@@ -73,7 +117,11 @@ def main() -> int:
     except OSError:
         pass
 
+    if job["stub_modules"]:  # no mounts (isolation off): the stubs of torch's modules are found first
+        sys.meta_path.insert(0, _Stubs(job["stub_modules"]))
     import torch  # noqa: F401  (imported before student code: the probes need the real one)
+
+    _switch_off_kernels(job["kernels_off"], job["kernels_off_message"])
     from autograder_checks import core
     for module in job["check_modules"]:
         __import__(f"autograder_checks.{module}")

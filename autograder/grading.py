@@ -8,13 +8,15 @@ a reference or a test, and a crash, a hang or a memory blow-up costs only the te
 The sandbox's answers are data from a process the student's code controls: before a check sees
 one, it must have exactly the shape the probe returns for those arguments (`check_reply`), so a
 tampered sandbox that answers with, say, an empty trajectory fails instead of passing vacuously.
-To pass it must send the right numbers, which takes a working implementation; one that hides
-torch's behind rewritten probes needs code that reaches into the interpreter, and the grader
-flags such code for a human (`suspicious-code`: the grade is not changed by it).
+To pass it must send the right numbers, which takes a working implementation of its own: torch's
+implementation of the graded algorithm is switched off in the sandbox (switch_off.py), and a call
+of it is flagged (`uses-torch-implementation`). Code that reaches into the interpreter is flagged
+for a human (`suspicious-code`: the grade is not changed by it).
 """
 
 import ast
 import contextlib
+import functools
 import hashlib
 import inspect
 import io
@@ -28,6 +30,7 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
+from . import switch_off
 from .checks import core
 from .notebook import Program, SubmissionError, build_program, find_notebook, load_source, read_submission
 from .sandbox import ChildGone, Limits, Sandbox
@@ -250,6 +253,8 @@ class RemoteStudent:
 
     def probe(self, name: str, **kwargs: Any) -> Any:
         reply = self.session.probe(name, kwargs)
+        if core.SWITCHED_OFF_MARK in json.dumps(reply):  # the code called a stub of torch's own (switch_off.py)
+            self.session.switched_off_calls.append(f"{name}: {str(reply)[:300]}")
         error = reply.get("error")
         if "ok" in reply:
             problem = check_reply(name, kwargs, reply["ok"])
@@ -309,6 +314,7 @@ class Session:
         self.cell_errors: dict[str, str] = {}
         self.problems: list[str] = []
         self.tampered: list[str] = []  # answers from the sandbox that no honest probe gives
+        self.switched_off_calls: list[str] = []  # answers that met torch's code switched off (switch_off.py)
         self.restarts = 0
         self.starts = 0
         self.last_key: Optional[tuple] = None
@@ -347,7 +353,7 @@ class Session:
             self.sandbox = Sandbox(self.limits, self.isolation, self.scratch)
             self.starts += 1
             cells = self._cells()
-            self.sandbox.start(cells, CHECK_MODULES, _tripwires())
+            self.sandbox.start(cells, CHECK_MODULES, _tripwires(), _switched_off(tuple(self.program.check_modules)))
             errors, stuck = self.sandbox.run_cells(cells, self.deadline)
             self._account(self.sandbox)
             self.cell_errors.update({k: v for k, v in errors.items() if v and k not in self.skip})
@@ -444,6 +450,12 @@ def _tripwires() -> list[str]:
     return paths
 
 
+@functools.lru_cache(maxsize=None)
+def _switched_off(check_modules: tuple[str, ...]) -> list[str]:
+    """What the sandbox switches off for an assignment whose tests use these check modules."""
+    return switch_off.collect(check_modules)
+
+
 def run_test(cell_source: str, grade_id: str, namespace: dict) -> tuple[bool, str, str, Optional[str]]:
     """Execute one trusted test cell: (passed, message, printed output, integrity flag)."""
     printed = io.StringIO()
@@ -531,6 +543,10 @@ def grade_submission(source_path: Path, folder: Path, student_id: str, assignmen
     finally:
         session.close()
         core.use_student(None)
+    called = session.switched_off_calls + [e for e in session.cell_errors.values() if core.SWITCHED_OFF_MARK in e]
+    if called:  # whichever test met it, and whether or not a check named it
+        result.flags.append(switch_off.FLAG)
+        result.notes.append(f"torch's own implementation called (switched off while grading): {called[0][:300]}")
     tests_time = time.monotonic() - tests_started - (sum(session.timings.values()) - tests_sandbox)
     result.timings = {"start": round(session.timings["start"], 3), "cells": round(session.timings["cells"], 3),
                       "tests": round(max(0.0, tests_time), 3), "sandboxes": session.starts}
@@ -543,7 +559,7 @@ def grade_submission(source_path: Path, folder: Path, student_id: str, assignmen
         status.append("answers from the sandbox that the grading code never sends: the tests that got them failed")
         result.notes.append("tampering: " + "; ".join(t[:200] for t in session.tampered[:5]))
         result.flags.append("sandbox-tampering")
-    status += [n for n in result.notes if not n.startswith(("code to look at", "tampering: "))]
+    status += [n for n in result.notes if not n.startswith(("code to look at", "tampering: ", "torch's own"))]
     result.status = "; ".join(status) if status else "ok"
     result.seconds = round(time.monotonic() - started, 3)
     return result

@@ -8,6 +8,7 @@ else the submitted file holds (edited or deleted test cells, extra cells) is not
 import contextlib
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -36,6 +37,7 @@ class Program:
 
     cells: list[GradedCell]
     notes: list[str] = field(default_factory=list)  # e.g. "test cell adam-visible was edited"
+    check_modules: list[str] = field(default_factory=list)  # autograder/checks/<name>.py its tests use
 
     def answers(self) -> dict[str, str]:
         return {c.grade_id: c.source for c in self.cells if c.kind == "answer"}
@@ -174,7 +176,21 @@ def build_program(source_nb: dict, submission: dict) -> Program:
     if no_schema:
         notes.append(f"nbgrader metadata without schema_version in {no_schema} cell(s) (ignored here; "
                      f"nbgrader would stop)")
-    return Program(cells, notes)
+    return Program(cells, notes, check_modules(source_nb))
+
+
+_INLINED_CHECK = re.compile(r"autograder/checks/(\w+)\.py")
+
+
+def check_modules(source_nb: dict) -> list[str]:
+    """The check modules the source notebook's helpers cell inlines ("Generated from ...", see build.py),
+    core excepted: the modules whose probes and declarations its tests use."""
+    found: list[str] = []
+    for grade_id, _meta, source in source_cells(source_nb):
+        if grade_id == "helpers":
+            first = source.split("\n", 1)[0]
+            found += [m for m in _INLINED_CHECK.findall(first) if m != "core" and m not in found]
+    return found
 
 
 def _visible_part(source: str) -> str:

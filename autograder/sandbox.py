@@ -36,7 +36,9 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
+
+from . import switch_off
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 CHILD = Path(__file__).resolve().parent / "child.py"
@@ -124,10 +126,13 @@ def _visible_paths(python: str) -> list[str]:
     return done
 
 
-def _setup_script(work: Path, python: str, argv: list[str], uid: Optional[int], home_owner: int) -> str:
+def _setup_script(work: Path, python: str, argv: list[str], uid: Optional[int], home_owner: int,
+                  covers: Sequence[tuple[Path, str]] = ()) -> str:
     """Shell run with the namespaces' privileges: build the new root, then become the student.
 
-    `uid`: the unprivileged uid to run as (root runs), None to stay the namespace's mapped user."""
+    `uid`: the unprivileged uid to run as (root runs), None to stay the namespace's mapped user.
+    `covers`: (file, host path) pairs: the file is seen, read-only, in place of that host file (torch's
+    implementations of the graded algorithms, switched off: see switch_off.py)."""
     q = shlex.quote
     root = work / "root"
     lines = ["set -e", f"R={q(str(root))}", "mount --make-rprivate /", 'mkdir -p "$R"',
@@ -146,6 +151,10 @@ def _setup_script(work: Path, python: str, argv: list[str], uid: Optional[int], 
     lines.append("for m in $(awk -v r=\"$R/\" 'index($5, r) == 1 && $5 != r \"tmp\" {print $5}' "
                  "/proc/self/mountinfo); do "
                  'mount -o remount,bind,ro "$m" 2>/dev/null || true; done')
+    visible = _visible_paths(python)
+    for file, host in covers:  # only files the sandbox would see at all
+        if any(host.startswith(v.rstrip("/") + "/") for v in visible):
+            lines.append(f'mount --bind {q(str(file))} "$R"{q(host)} && mount -o remount,bind,ro "$R"{q(host)}')
     devices = ["null", "zero", "full", "random", "urandom"]
     lines += [
         'mkdir -p "$R/dev" "$R/proc" "$R/sys" "$R/tmp" "$R' + INSIDE + '" "$R' + GRADER_INSIDE + '"',
@@ -214,7 +223,10 @@ class Sandbox:
         return UID_BASE + os.getpid() if _as_root() and self.isolated else None
 
     # -- lifecycle --------------------------------------------------------------------------
-    def start(self, cells: list[dict], check_modules: list[str], tripwires: list[str]) -> None:
+    def start(self, cells: list[dict], check_modules: list[str], tripwires: list[str],
+              switched_off: Sequence[str] = ()) -> None:
+        """Start the student's process: it runs `cells`, then answers probes. `switched_off`: torch's
+        implementations the graded code must not be built on (switch_off.py), absent in the process."""
         self.work = Path(tempfile.mkdtemp(prefix="autograder-", dir=self.scratch))
         os.chmod(self.work, 0o711)
         uid = self.uid
@@ -228,8 +240,13 @@ class Sandbox:
         else:
             base, home = str(trusted), str(self.work / "home")
             (self.work / "home").mkdir(mode=0o700)
+        covers, kernels, stub_files = switch_off.write_stubs(switched_off, self.work / "stubs")
+        for path in [self.work / "stubs", *(self.work / "stubs").iterdir()]:
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
         job = {"cells": cells, "check_modules": check_modules, "tripwires": tripwires, "trusted_path": base,
-               "home": home}
+               "home": home, "kernels_off": kernels, "kernels_off_message": switch_off.message("torch's kernel {}"),
+               # mounted over torch's files when isolated; else found first by the child's importer
+               "stub_modules": {} if self.isolated else stub_files}
         (trusted / "job.json").write_text(json.dumps(job))
         os.chmod(trusted / "job.json", 0o644)
         req_r, req_w = os.pipe()
@@ -238,7 +255,7 @@ class Sandbox:
         python = sys.executable
         if self.isolated:
             setup = self.work / "setup.sh"
-            setup.write_text(_setup_script(self.work, python, argv, uid, 0 if uid is None else uid))
+            setup.write_text(_setup_script(self.work, python, argv, uid, 0 if uid is None else uid, covers))
             cmd = [*_unshare_args(), "--", "/bin/sh", str(setup)]
         else:
             cmd = [python, *argv]

@@ -222,8 +222,8 @@ _core.PROBES["class_info"] = lambda namespace, cls: {
     "is_class": True, "mro": [f"__main__.{cls}", "torch.optim.optimizer.Optimizer", "builtins.object"]}
 '''
 
-# The strongest attack this design cannot stop (see the report): no MyAdam of its own, the probes
-# rewritten to run torch's Adam (reached through the grader's own counting wrapper) and to deny it.
+# No MyAdam of its own, the probes rewritten to run torch's Adam (reached through the grader's own
+# counting wrapper) and to deny it: what a submission could do before torch's Adam was switched off.
 CHEAT_WITH_TORCH = r'''
 import sys
 
@@ -445,15 +445,17 @@ def test_rewritten_probes_are_caught(graded):
     assert row["status"].startswith("answers from the sandbox that the grading code never sends")
 
 
-def test_disguised_torch_adam_is_flagged_for_review(graded):
-    """The limit of grading code in the student's process (see the report): probes rewritten to run torch's
-    own Adam and deny it produce right numbers. The code that does it reaches into the interpreter
-    (sys.modules, the probes, __kwdefaults__) and is flagged for a human; NAdam's own tests still run."""
+def test_disguised_torch_adam_gets_no_marks_for_adam(graded):
+    """Probes rewritten to run torch's own Adam and deny it: torch's Adam is switched off in the sandbox
+    (switch_off.py), so the rewritten probes meet the stub; every MyAdam test fails, the code is flagged
+    (it reaches into sys.modules, the probes, __kwdefaults__), and NAdam's own tests still pass."""
     row = _row(graded, "cheats-with-torch")
-    assert _score(row) == (40, 40) and row["flags"] == "suspicious-code"  # full marks: the documented limit
+    assert _score(row) == (20, 40) and row["status"] == "ok"
+    assert failed_tests(graded["course"], "cheats-with-torch") == sorted(ADAM_TESTS)
+    assert sorted(row["flags"].split()) == ["suspicious-code", "uses-torch-adam", "uses-torch-implementation"]
     notes = result(graded["course"], "cheats-with-torch")["notes"]
     assert any("PROBES" in n and "__kwdefaults__" in n and "sys.modules" in n for n in notes), notes
-    assert row["status"] == "ok"
+    assert any(n.startswith("torch's own implementation called") and "switched off" in n for n in notes), notes
 
 
 def test_editing_test_cells_in_the_file_changes_nothing(graded):
@@ -547,3 +549,97 @@ def test_user_namespace_sandbox_for_graders_that_are_not_root(monkeypatch, tmp_p
     assert set(root) <= _allowed_at_root()
     assert "CWD /sandbox" in output and "COURSE False" in output and "WROTE" not in output
     assert not (tmp_path / "x").exists()
+
+
+# Every way a submission could reach torch's own Adam inside its own process, each printed as
+# REACHED (it got torch's code) or BLOCKED (with whether the error named the switch-off).
+HUNTS_TORCH_ADAM = r'''
+import gc
+import glob
+import importlib
+import importlib.util
+import os
+
+import torch
+
+_adam = importlib.import_module("torch.optim.adam")  # torch.optim deletes its submodules' names
+
+def _try(label, fn):
+    try:
+        print("REACHED", label, repr(fn())[:80])
+    except Exception as error:
+        print("BLOCKED", label, "is switched off while grading" in str(error))
+
+
+p = torch.zeros(3, requires_grad=True)
+g, m, v, s = torch.ones(3), torch.zeros(3), torch.zeros(3), torch.tensor(1.0)
+fused = dict(lr=0.1, beta1=0.9, beta2=0.99, weight_decay=0.0, eps=1e-8, amsgrad=False, maximize=False)
+_try("class", lambda: torch.optim.Adam([p]))
+_try("subclass", lambda: type("Mine", (torch.optim.Adam,), {})([p]))
+_try("adamw", lambda: torch.optim.AdamW([p]))
+_try("nadam", lambda: torch.optim.NAdam([p]))
+_try("sgd", lambda: torch.optim.SGD([p], lr=0.1))
+_try("functional", lambda: torch.optim._functional.adam([p], [g], [m], [v], [], [s], lr=0.1))
+_try("single-tensor", lambda: _adam._single_tensor_adam([p], [g], [m], [v], [], [s]))
+_try("reload", lambda: importlib.reload(_adam).Adam([p]))
+
+
+def _fresh():
+    spec = importlib.util.spec_from_file_location("torch.optim.fresh_adam", _adam.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Adam([p])
+
+
+_try("fresh-import", _fresh)
+_try("fused", lambda: torch._fused_adam_([p.detach()], [g], [m], [v], [], [s], **fused))
+_try("fused-op", lambda: torch.ops.aten._fused_adam_.default([p.detach()], [g], [m], [v], [], [s], **fused))
+_try("fused-out-of-place", lambda: torch.ops.aten._fused_adam([p.detach()], [g], [m], [v], [], [s], **fused))
+_try("fused-adamw", lambda: torch._fused_adamw_([p.detach()], [g], [m], [v], [], [s], **fused))
+_try("fused-sgd", lambda: torch._fused_sgd_([p.detach()], [g], [], weight_decay=0.0, momentum=0.0, lr=0.1,
+                                            dampening=0.0, nesterov=False, maximize=False, is_first_step=True))
+print("SOURCE", "exp_avg_sq.mul_" in open(_adam.__file__).read())
+_compiled = glob.glob(os.path.join(os.path.dirname(_adam.__file__), "__pycache__", "adam.*.pyc"))
+print("COMPILED", sorted(os.path.getsize(c) for c in _compiled))
+print("HANDLES", sum(type(o).__name__ == "_DispatchModule" for o in gc.get_objects()))
+# what stays: the base class and the general tensor operations
+_try("optimizer-base", lambda: type("Mine", (torch.optim.Optimizer,), {})([p], {"lr": 0.1}).defaults)
+_try("foreach", lambda: torch._foreach_add([m], [g])[0].sum().item())
+'''
+
+
+@pytest.mark.parametrize("isolation", ["on", "off"])
+def test_torch_adam_is_out_of_reach_in_the_sandbox(isolation):
+    """In the adam assignment's sandbox, torch's Adam, AdamW, NAdam, SGD (classes, functional forms,
+    fused kernels) raise, reloading or re-reading torch's file finds the stub, the compiled copies are
+    hidden, and the handle of the kernels' switch-off cannot be found. Optimizer and _foreach_ ops work.
+    Without isolation (no mounts) the import routes are blocked but torch's file is still readable."""
+    import importlib
+    import time
+
+    from autograder import sandbox, switch_off
+    from autograder.grading import CHECK_MODULES
+
+    if isolation == "on" and not sandbox.namespaces_available():
+        pytest.skip("this machine cannot create the sandbox's namespaces")
+    real = Path(importlib.import_module("torch.optim.adam").__file__).read_text()
+    assert "exp_avg_sq.mul_" in real  # the marker of torch's own code the sandbox must not see
+    box = sandbox.Sandbox(sandbox.Limits(cell_timeout=60), isolation)
+    box.start([{"grade_id": "hunt", "source": HUNTS_TORCH_ADAM}], CHECK_MODULES, [],
+              switch_off.collect(["optimizers"]))
+    try:
+        errors, stuck = box.run_cells([{"grade_id": "hunt"}], time.monotonic() + 120)
+        output = box.output_tail()
+    finally:
+        box.close()
+    assert stuck is None and errors == {"hunt": None}, (errors, output)
+    routes = ["class", "subclass", "adamw", "nadam", "sgd", "functional", "single-tensor", "reload", "fresh-import",
+              "fused", "fused-op", "fused-out-of-place", "fused-adamw", "fused-sgd"]
+    for route in routes:
+        assert f"BLOCKED {route} True" in output, (route, output)
+    assert "REACHED optimizer-base {'lr': 0.1}" in output and "REACHED foreach 3.0" in output, output
+    assert "HANDLES 0" in output, output
+    if isolation == "on":
+        assert "SOURCE False" in output, output
+        compiled = eval(re.search(r"^COMPILED (.*)$", output, re.M).group(1))
+        assert set(compiled) <= {0}, output

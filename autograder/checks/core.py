@@ -28,6 +28,10 @@ PROBES: dict[str, Callable[..., Any]] = {}
 # Each chapter module registers the dotted paths it must not be built on.
 TRIPWIRES: dict[str, int] = {}
 
+# In the message of every stub that stands in for torch's own implementation of a graded algorithm
+# while grading (autograder/switch_off.py): a check that meets it knows the code called torch's.
+SWITCHED_OFF_MARK = "is switched off while grading"
+
 
 def probe(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Register `fn(namespace, **kwargs) -> data` as a probe that a check can run remotely."""

@@ -13,6 +13,7 @@ import torch
 
 from .core import (
     DTYPES,
+    SWITCHED_OFF_MARK,
     CheckFailure,
     IntegrityFlag,
     ProbeError,
@@ -39,6 +40,11 @@ OPTIMIZER_TRIPWIRES = [
     "torch._fused_adam_", "torch._fused_adamw_", "torch._fused_sgd_",
 ]
 
+
+# torch's own optimizers, switched off inside the sandbox while grading (autograder/switch_off.py): a graded
+# class cannot be built on them, whatever the submission does in its own process.
+OPTIMIZER_SWITCHED_OFF = ["torch.optim.adam", "torch.optim.adamw", "torch.optim.nadam", "torch.optim.radam",
+                          "torch.optim.sgd", "aten._fused_adam_", "aten._fused_adamw_", "aten._fused_sgd_"]
 
 # Names a student's optimizer source must not use (matched as whole identifiers, any case).
 ADAM_FAMILY = ["Adam", "NAdam", "AdamW", "RAdam", "_functional", "_fused_adam_", "_fused_adamw_",
@@ -297,6 +303,9 @@ def check_own_implementation(cls: str, base: str, forbidden: list, case: dict) -
     try:
         run = student().probe("optimizer_run", cls=cls, **case)
     except ProbeError as error:
+        if SWITCHED_OFF_MARK in error.message:
+            raise IntegrityFlag(f"uses-torch-{base.lower()}", f"{cls} is built on torch's own {base} "
+                                                              f"({error.describe()}): write the update yourself.")
         raise CheckFailure(f"{cls} does not run yet ({error.describe()}): nothing to check.")
     info = student().probe("class_info", cls=cls)
     if not info["is_class"] or "torch.optim.optimizer.Optimizer" not in info["mro"]:

@@ -22,6 +22,7 @@ import torch
 from torch.optim import lr_scheduler
 
 from .core import (
+    SWITCHED_OFF_MARK,
     CheckFailure,
     IntegrityFlag,
     ProbeError,
@@ -41,6 +42,8 @@ from .core import (
 SCHEDULER_FAMILY = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
                     "ExponentialLR", "SequentialLR", "PolynomialLR", "CosineAnnealingLR", "ChainedScheduler",
                     "ReduceLROnPlateau", "CyclicLR", "CosineAnnealingWarmRestarts", "OneCycleLR"]
+# Switched off inside the sandbox while grading (autograder/switch_off.py); LRScheduler, the base, stays.
+SCHEDULER_SWITCHED_OFF = [f"torch.optim.lr_scheduler.{name}" for name in SCHEDULER_FAMILY]
 _ALLOWED_BASES = {"torch.optim.lr_scheduler.LRScheduler", "torch.optim.lr_scheduler._LRScheduler"}
 # The methods that compute torch's schedules, counted while a student's scheduler runs.
 SCHEDULER_TRIPWIRES = [f"torch.optim.lr_scheduler.{name}.{method}" for name in SCHEDULER_FAMILY
@@ -258,6 +261,10 @@ def check_scheduler_own_work(cls: str, options: dict, lrs: Optional[list] = None
         run = student().probe("scheduler_run", schedulers=[[cls, options]], lrs=lrs or [0.1], epochs=6,
                               last_lr=False)
     except ProbeError as error:
+        if SWITCHED_OFF_MARK in error.message:
+            raise IntegrityFlag("uses-torch-scheduler", f"While checking {cls}: your schedulers are built on "
+                                                        f"torch's own ({error.describe()}). Subclass LRScheduler "
+                                                        f"only, and compute the learning rates yourself.")
         raise CheckFailure(f"{cls} does not run yet ({error.describe()}): nothing to check.")
     info = student().probe("scheduler_class_info", cls=cls)
     if not info["is_class"] or "torch.optim.lr_scheduler.LRScheduler" not in info["mro"]:

@@ -1,6 +1,6 @@
 # expect: partial
-# fails: adam-own-work
-# flags: uses-torch-adam
+# fails: adam-visible adam-settings adam-weight-decay adam-state adam-api adam-float32 adam-own-work
+# flags: uses-torch-adam uses-torch-implementation
 # why: MyAdam keeps its own state but calls torch's functional kernel torch.optim.adam.adam for the update
 
 # %% adam-impl

@@ -1,6 +1,6 @@
 # expect: partial
-# fails: adam-own-work
-# flags: uses-torch-adam suspicious-code
+# fails: adam-visible adam-settings adam-weight-decay adam-state adam-api adam-float32 adam-own-work
+# flags: suspicious-code uses-torch-adam uses-torch-implementation
 # why: MyAdam keeps its own state but lets torch's fused kernel (torch._fused_adam_) do the update
 
 # %% adam-impl

@@ -1,6 +1,6 @@
 # expect: partial
-# fails: adam-own-work
-# flags: uses-torch-adam
+# fails: adam-visible adam-settings adam-weight-decay adam-state adam-api adam-float32 adam-own-work
+# flags: uses-torch-adam uses-torch-implementation
 # why: MyAdam is torch's Adam under another name (a subclass)
 
 # %% adam-impl

@@ -1,6 +1,6 @@
 # expect: partial
-# fails: own-work
-# flags: uses-torch-sgd
+# fails: path-visible path-values path-contract many-visible many-values many-vectorised many-contract own-work
+# flags: uses-torch-implementation uses-torch-sgd
 # why: the trajectories come from torch.optim.SGD instead of the student's own step
 
 # %% path-impl

@@ -1,6 +1,6 @@
-# expect: partial
-# fails: sgd-own-work
-# flags: uses-torch-sgd
+# expect: zero
+# fails: sgd-visible sgd-momentum sgd-dampening sgd-nesterov sgd-weight-decay sgd-state sgd-grads sgd-api sgd-float32 sgd-own-work
+# flags: uses-torch-implementation uses-torch-sgd
 # why: MySGD is torch's SGD under another name
 
 # %% sgd-impl

@@ -1,6 +1,6 @@
 # expect: partial
-# fails: schedules-own-work
-# flags: uses-torch-scheduler
+# fails: step-visible step-hidden schedules-resume schedules-chaining schedules-own-work
+# flags: uses-torch-implementation uses-torch-scheduler
 # why: inherits torch's StepLR instead of writing it
 
 # %% step-impl

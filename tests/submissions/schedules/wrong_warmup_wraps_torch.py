@@ -1,6 +1,6 @@
 # expect: partial
-# fails: schedules-resume schedules-own-work
-# flags: uses-torch-scheduler suspicious-code
+# fails: warmup-visible warmup-hidden schedules-resume schedules-own-work
+# flags: suspicious-code uses-torch-implementation uses-torch-scheduler
 # why: an LRScheduler subclass that only forwards to torch's own schedulers, built under other names
 
 # %% warmup-impl
