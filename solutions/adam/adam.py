@@ -10,7 +10,8 @@
 # weight decay is L2 added to the gradient, `step(closure=None)` returns the closure's loss,
 # invalid hyper-parameters raise `ValueError`, every parameter keeps its own state, every parameter
 # group its own settings, and parameters whose `.grad` is `None` are skipped.
-# Do not use torch's `Adam`/`NAdam` (or their functional or fused forms): the grader flags it.
+# Do not use torch's `Adam`/`NAdam` (or their functional or fused forms): the autograder switches them
+# off, so a class built on them fails its tests there, and is flagged.
 #
 # **How to read a failing test.** Each message names the setting (the hyper-parameters), the
 # dtype and device, the step and the parameter that differ, with your value, torch's value and

@@ -15,7 +15,8 @@
 # 5. `reached_minima(endpoints, minima, radius)`: which minimum each run reached;
 #
 # then run a study of the learning rate and the number of steps and answer a question about it.
-# Do not use `torch.optim` in your functions (the grader checks): the point is to write the update.
+# Do not use `torch.optim` in your functions: the point is to write the update (the autograder switches
+# torch's SGD off, so a function built on it fails its tests there, and is flagged).
 #
 # Throughout, a function `f` takes a tensor of **points**, shape `(..., 2)` (the last dimension holds
 # x1 and x2), and returns one value per point, shape `(...)`: `f(x)` for one point `x` of shape `(2,)`

@@ -10,7 +10,8 @@
 # first step, the same momentum buffer, the same Nesterov update, weight decay as an L2 term added
 # to the gradient; `step(closure=None)` returns the closure's loss; every parameter keeps its own
 # state, every parameter group its own settings; parameters whose `.grad` is `None` are skipped.
-# Do not use torch's `SGD` (or its functional or fused forms): the grader flags it.
+# Do not use torch's `SGD` (or its functional or fused forms): the autograder switches it off, so a
+# class built on it fails its tests there, and is flagged.
 #
 # **How to read a failing test.** Each message names the setting (the hyper-parameters), the
 # dtype and device, the step and the parameter that differ, with your value, torch's value and

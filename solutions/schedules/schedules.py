@@ -15,7 +15,8 @@
 # group has its own initial lr), right after construction and after every `scheduler.step()`, also
 # past `T_max`; `get_last_lr()` must return them; and a scheduler saved with `state_dict()` and loaded
 # into a new one must go on where it stopped. Do not use torch's schedulers other than the base
-# class `LRScheduler` (not `StepLR`, `LambdaLR`, `SequentialLR`, ...): the grader flags it.
+# class `LRScheduler` (not `StepLR`, `LambdaLR`, `SequentialLR`, ...): the autograder switches them
+# off, so a scheduler built on them fails its tests there, and is flagged.
 #
 # **How to read a failing test.** Each message names the scheduler and its settings, the param
 # groups' initial lrs, the epoch (the number of `step()` calls since construction) and the group

@@ -1,7 +1,7 @@
 # expect: partial
 # fails: adam-visible adam-settings adam-weight-decay adam-state adam-api adam-float32 adam-own-work
 # flags: suspicious-code uses-torch-adam uses-torch-implementation
-# why: MyAdam is its own Optimizer subclass but delegates step() to a torch Adam it hides (name built at run time; its state_dict round trip breaks too)
+# why: MyAdam is its own Optimizer subclass but delegates step() to a torch Adam it hides (name built at run time)
 
 # %% adam-impl
 class MyAdam(Optimizer):
