@@ -188,3 +188,51 @@ def run_on_dask(address: str, fn: Callable[..., dict], args: list[tuple], timeou
         client.close()
         raise
     return DaskRun(client, futures, early, refresh, futures_sources)
+
+
+# --jobqueue KIND -> dask-jobqueue's cluster class ("local": its test cluster, the same job scripts run here)
+JOBQUEUE_CLASSES = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster",
+                    "htcondor": "HTCondorCluster", "oar": "OARCluster", "moab": "MoabCluster", "local": "LocalCluster"}
+
+
+def parse_job_options(pairs: list[str]) -> dict[str, Any]:
+    """`key=value` pairs for the dask-jobqueue cluster class; a value that reads as JSON is that
+    (`job_extra_directives=["--gres=gpu:1"]`, `processes=4`), anything else a string (`queue=short`)."""
+    import json
+
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--job-option {pair!r}: write key=value")
+        try:
+            options[key.strip()] = json.loads(value)
+        except ValueError:
+            options[key.strip()] = value
+    return options
+
+
+def start_jobqueue(kind: str, jobs: int, cores: int, memory: str, options: dict[str, Any],
+                   progress: Optional[Callable[[str], None]] = None) -> Any:
+    """Start a dask-jobqueue cluster of `kind` (the batch system: `local` runs the same job scripts as
+    local processes, for a test) and ask for `jobs` jobs of `cores` single-threaded worker processes
+    each, in this Python environment. Returns the cluster: grade on `cluster.scheduler_address`, then
+    `cluster.close()` (which ends the jobs)."""
+    import sys
+
+    try:
+        import dask_jobqueue
+    except ImportError as error:
+        raise RuntimeError("--jobqueue needs dask-jobqueue (pip install -r requirements.txt)") from error
+    if kind == "local":
+        from dask_jobqueue.local import LocalCluster as cluster_class
+    else:
+        cluster_class = getattr(dask_jobqueue, JOBQUEUE_CLASSES[kind])
+    # processes = cores: one single-threaded worker per core, each grading one submission at a time
+    settings: dict[str, Any] = {"cores": cores, "processes": cores, "memory": memory, "python": sys.executable}
+    settings.update(options)
+    cluster = cluster_class(**settings)
+    cluster.scale(jobs=jobs)
+    if progress is not None:
+        progress(f"asked {kind} for {jobs} job(s) of {cores} worker(s); scheduler at {cluster.scheduler_address}")
+    return cluster

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from .build import REPO
+from .cluster import JOBQUEUE_CLASSES
 from .sandbox import Limits
 
 
@@ -21,6 +22,16 @@ def add_grade_command(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--scheduler", help="grade on a Dask cluster: tcp://host:port of its scheduler (the "
                    "submissions travel with the tasks; start workers with --nthreads 1, GPU workers with "
                    "--resources GPU=1)")
+    p.add_argument("--jobqueue", choices=list(JOBQUEUE_CLASSES),
+                   help="start a Dask cluster on this batch system (dask-jobqueue) for this run and grade on it; "
+                        "the jobs end with the run")
+    p.add_argument("--jobs", type=int, default=1, help="--jobqueue: how many jobs (default 1)")
+    p.add_argument("--job-cores", type=int, default=8,
+                   help="--jobqueue: cores per job, one single-threaded worker each (default 8)")
+    p.add_argument("--job-memory", help="--jobqueue: memory per job (default: cores x (--memory-mb + 1 GB))")
+    p.add_argument("--job-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="--jobqueue: passed to the dask-jobqueue cluster, e.g. queue=short, walltime=01:00:00, "
+                        "account=abc, 'job_extra_directives=[\"--gres=gpu:1\"]' (JSON values are parsed)")
     p.add_argument("--db-url", help="nbgrader gradebook URL (default: sqlite:///COURSE/gradebook.db)")
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
     p.add_argument("--force", action="store_true", help="grade again even unchanged submissions")
@@ -43,12 +54,29 @@ def _grade(args: argparse.Namespace) -> int:
     course = args.course.resolve()
     limits = Limits(cell_timeout=args.cell_timeout, probe_timeout=args.cell_timeout, total_timeout=args.timeout,
                     memory_mb=args.memory_mb)
-    job = ClassJob(course, args.assignment, find_source(course, args.assignment), limits, args.isolation,
-                   args.workers, args.scheduler, args.db_url, args.force, args.student)
+    source = find_source(course, args.assignment)
+    cluster, scheduler = None, args.scheduler
+    if args.jobqueue:
+        from .cluster import parse_job_options, start_jobqueue
+
+        if scheduler:
+            raise SystemExit("give --scheduler or --jobqueue, not both")
+        memory = args.job_memory or f"{args.job_cores * (args.memory_mb + 1024)}MB"
+        try:
+            options = parse_job_options(args.job_option)
+        except ValueError as error:
+            raise SystemExit(str(error))
+        cluster = start_jobqueue(args.jobqueue, args.jobs, args.job_cores, memory, options,
+                                 progress=lambda line: print(line, file=sys.stderr, flush=True))
+        scheduler = cluster.scheduler_address
+    job = ClassJob(course, args.assignment, source, limits, args.isolation, args.workers, scheduler, args.db_url,
+                   args.force, args.student)
     try:
         results = grade_class(job)
     finally:
         stop_fork_server()
+        if cluster is not None:
+            cluster.close()
     print(f"{args.assignment}: {len(results)} student(s) in {course / 'grades.csv'}")
     if args.report and results:
         from .report import write_report

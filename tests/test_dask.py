@@ -1,6 +1,7 @@
 """`grade --scheduler tcp://...`: a real Dask cluster on loopback (`dask scheduler` and two
 `dask worker` processes, started here and torn down) grades exactly like local workers."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import require
 from scale_fixtures import (  # noqa: F401  (graded_class is a fixture)
     ASSIGNMENT,
     CLASS,
@@ -22,7 +24,7 @@ from scale_fixtures import (  # noqa: F401  (graded_class is a fixture)
 )
 
 from autograder.classroom import cuda_devices
-from autograder.cluster import _wants_gpu, pack_submission, unpack_submission
+from autograder.cluster import _wants_gpu, pack_submission, parse_job_options, unpack_submission
 from autograder.notebook import MAX_NOTEBOOK_BYTES, SubmissionError, find_notebook, read_submission
 
 DASK = str(Path(sys.executable).parent / "dask")
@@ -76,6 +78,30 @@ def test_dask_cluster_grades_like_local_workers(dask_cluster, graded_class, tmp_
     assert without_timing(csv_rows(course)) == without_timing(csv_rows(graded_class))
     assert results(course) == results(graded_class)
     assert len([line for line in run.stderr.splitlines() if line.startswith("[")]) == len(CLASS)
+
+
+def test_jobqueue_cluster_grades_like_local_workers(graded_class, tmp_path):  # noqa: F811
+    """`--jobqueue local`: dask-jobqueue writes the job script a Slurm or PBS node would run (this venv's
+    python, one single-threaded worker per core) and runs it here instead of submitting it; the grade
+    command starts that cluster, grades on it, and ends the jobs when done."""
+    require(importlib.util.find_spec("dask_jobqueue") is not None, "dask-jobqueue (requirements.txt)")
+    course = copy_submissions(graded_class, tmp_path / "jobqueue")
+    run = grade(course, "--jobqueue", "local", "--jobs", "1", "--job-cores", "2", "--job-option", "interface=lo",
+                "--job-option", "walltime=00:30:00", "--no-report")
+    assert "asked local for 1 job(s) of 2 worker(s); scheduler at tcp://127.0.0.1:" in run.stderr, run.stderr
+    assert without_timing(csv_rows(course)) == without_timing(csv_rows(graded_class))
+    assert results(course) == results(graded_class)
+    leftover = subprocess.run(["pgrep", "-f", "distributed.cli.dask_worker tcp://127.0.0.1"], capture_output=True,
+                              text=True)
+    assert leftover.stdout == "", "the jobs outlived the run"
+
+
+def test_job_options_parse_as_json_or_text():
+    assert parse_job_options(["queue=short", "processes=4", 'job_extra_directives=["--gres=gpu:1"]',
+                              "walltime=01:00:00"]) == {"queue": "short", "processes": 4, "walltime": "01:00:00",
+                                                        "job_extra_directives": ["--gres=gpu:1"]}
+    with pytest.raises(ValueError, match="key=value"):
+        parse_job_options(["queue"])
 
 
 def test_packed_submissions_come_back_the_same(tmp_path):
