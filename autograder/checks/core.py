@@ -90,6 +90,17 @@ def run_probe(namespace: dict, name: str, kwargs: dict) -> Any:
     return json.loads(json.dumps(result))
 
 
+@probe
+def class_info(namespace: dict, cls: str) -> dict:
+    """Where the class comes from: its bases, by module and name (for the own-work checks)."""
+    if cls not in namespace:
+        raise ProbeError("NameError", f"{cls} is not defined: run the cell that defines it first")
+    klass = namespace[cls]
+    if not isinstance(klass, type):
+        return {"is_class": False, "mro": []}
+    return {"is_class": True, "mro": [f"{k.__module__}.{k.__qualname__}" for k in klass.__mro__]}
+
+
 class LocalStudent:
     """The student's code in this process: the notebook's own globals."""
 

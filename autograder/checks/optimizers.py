@@ -174,17 +174,6 @@ def optimizer_construct(namespace: dict, cls: str, options: dict) -> dict:
     return {"raised": None, "group": {k: to_data(v) for k, v in group.items() if k != "params"}}
 
 
-@probe
-def class_info(namespace: dict, cls: str) -> dict:
-    """Where the class comes from: its bases, by module and name."""
-    if cls not in namespace:
-        raise ProbeError("NameError", f"{cls} is not defined: run the cell that defines it first")
-    klass = namespace[cls]
-    if not isinstance(klass, type):
-        return {"is_class": False, "mro": []}
-    return {"is_class": True, "mro": [f"{k.__module__}.{k.__qualname__}" for k in klass.__mro__]}
-
-
 def _reference_namespace(cls: str, torch_name: str) -> dict:
     return {cls: getattr(torch.optim, torch_name)}
 

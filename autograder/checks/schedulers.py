@@ -138,17 +138,6 @@ def scheduler_run(namespace: dict, schedulers: list, lrs: list, epochs: int, res
     return record
 
 
-@probe
-def scheduler_class_info(namespace: dict, cls: str) -> dict:
-    """Where the class comes from: its bases, by module and name."""
-    if cls not in namespace:
-        raise ProbeError("NameError", f"{cls} is not defined: run the cell that defines it first")
-    klass = namespace[cls]
-    if not isinstance(klass, type):
-        return {"is_class": False, "mro": []}
-    return {"is_class": True, "mro": [f"{k.__module__}.{k.__qualname__}" for k in klass.__mro__]}
-
-
 def _reference_namespace() -> dict:
     return {cls: factory for cls, (_, factory) in TORCH_SCHEDULERS.items()}
 
@@ -266,7 +255,7 @@ def check_scheduler_own_work(cls: str, options: dict, lrs: Optional[list] = None
                                                         f"torch's own ({error.describe()}). Subclass LRScheduler "
                                                         f"only, and compute the learning rates yourself.")
         raise CheckFailure(f"{cls} does not run yet ({error.describe()}): nothing to check.")
-    info = student().probe("scheduler_class_info", cls=cls)
+    info = student().probe("class_info", cls=cls)
     if not info["is_class"] or "torch.optim.lr_scheduler.LRScheduler" not in info["mro"]:
         raise CheckFailure(f"{cls} should be a subclass of torch.optim.lr_scheduler.LRScheduler.")
     torch_bases = [m for m in info["mro"][1:] if m.startswith("torch.") and m not in _ALLOWED_BASES]
