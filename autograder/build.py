@@ -16,7 +16,8 @@ from typing import Iterable, Optional
 import jupytext
 import nbformat
 
-REPO = Path(__file__).resolve().parent.parent
+from .paths import REPO
+
 INLINE = "# inline: "
 NOTEBOOK_METADATA = {
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},

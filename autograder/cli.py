@@ -5,10 +5,12 @@ import subprocess
 import sys
 from typing import Optional
 
-from .build import REPO, build
+from .paths import REPO
 
 
 def _build(args: argparse.Namespace) -> int:
+    from .build import build  # jupytext, nbformat, nbgrader: only for this command
+
     for path in build(REPO, args.assignments or None):
         print(f"wrote {path.relative_to(REPO)}")
     return 0

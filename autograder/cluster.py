@@ -25,8 +25,6 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
-from .notebook import MAX_NOTEBOOK_BYTES
-
 _ONE_AT_A_TIME = threading.Lock()  # per worker process: grading binds global state (the student's sandbox)
 NOT_A_FOLDER = "not a folder"
 
@@ -35,6 +33,8 @@ def pack_submission(source: Path, folder: Path) -> tuple[Any, bool]:
     """What a worker needs to rebuild `folder`: {file name: bytes} of the notebook(s) find_notebook
     would look at (a file over the size limit travels as its size only: it is rejected unread), or
     NOT_A_FOLDER; and whether some file was sent as a size only."""
+    from .notebook import MAX_NOTEBOOK_BYTES
+
     if not folder.is_dir():
         return NOT_A_FOLDER, False
     exact = folder / source.name

@@ -7,8 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .build import REPO
 from .cluster import JOBQUEUE_CLASSES
+from .paths import REPO
 from .sandbox import Limits
 
 

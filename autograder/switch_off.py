@@ -23,14 +23,15 @@ import importlib.util
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .checks.core import SWITCHED_OFF_MARK
-
-MARK = SWITCHED_OFF_MARK  # in every stub's message; the grader looks for it in answers
 FLAG = "uses-torch-implementation"
 
 
+
 def message(what: str) -> str:
-    return f"{what} {MARK}: write your own (torch's runs in your notebook, not in the autograder)"
+    """The stubs' error: it holds core.SWITCHED_OFF_MARK, which the grader and the checks look for."""
+    from .checks.core import SWITCHED_OFF_MARK  # one definition (core is inlined into the notebooks); imports torch
+
+    return f"{what} {SWITCHED_OFF_MARK}: write your own (torch's runs in your notebook, not in the autograder)"
 
 
 def collect(check_modules: Iterable[str]) -> list[str]:
