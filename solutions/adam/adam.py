@@ -12,6 +12,7 @@
 # group its own settings, and parameters whose `.grad` is `None` are skipped.
 # Do not use torch's `Adam`/`NAdam` (or their functional or fused forms): the autograder switches them
 # off, so a class built on them fails its tests there, and is flagged.
+# Compare with torch's in a cell of your own, not in an answer cell: there the call would stop the cell.
 #
 # **How to read a failing test.** Each message names the setting (the hyper-parameters), the
 # dtype and device, the step and the parameter that differ, with your value, torch's value and

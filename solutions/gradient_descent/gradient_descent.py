@@ -17,6 +17,7 @@
 # then run a study of the learning rate and the number of steps and answer a question about it.
 # Do not use `torch.optim` in your functions: the point is to write the update (the autograder switches
 # torch's SGD off, so a function built on it fails its tests there, and is flagged).
+# Compare with torch's in a cell of your own, not in an answer cell: there the call would stop the cell.
 #
 # Throughout, a function `f` takes a tensor of **points**, shape `(..., 2)` (the last dimension holds
 # x1 and x2), and returns one value per point, shape `(...)`: `f(x)` for one point `x` of shape `(2,)`

@@ -12,6 +12,7 @@
 # state, every parameter group its own settings; parameters whose `.grad` is `None` are skipped.
 # Do not use torch's `SGD` (or its functional or fused forms): the autograder switches it off, so a
 # class built on it fails its tests there, and is flagged.
+# Compare with torch's in a cell of your own, not in an answer cell: there the call would stop the cell.
 #
 # **How to read a failing test.** Each message names the setting (the hyper-parameters), the
 # dtype and device, the step and the parameter that differ, with your value, torch's value and

@@ -17,6 +17,7 @@
 # into a new one must go on where it stopped. Do not use torch's schedulers other than the base
 # class `LRScheduler` (not `StepLR`, `LambdaLR`, `SequentialLR`, ...): the autograder switches them
 # off, so a scheduler built on them fails its tests there, and is flagged.
+# Compare with torch's in a cell of your own, not in an answer cell: there the call would stop the cell.
 #
 # **How to read a failing test.** Each message names the scheduler and its settings, the param
 # groups' initial lrs, the epoch (the number of `step()` calls since construction) and the group
