@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from . import switch_off
-from .checks import core
+from .checks import core, declared
 from .notebook import Program, SubmissionError, build_program, find_notebook, load_source, read_submission
 from .sandbox import ChildGone, Limits, Sandbox
 
@@ -439,21 +439,13 @@ class Session:
 
 def _tripwires() -> list[str]:
     """Every check module's list of torch callables to count (names ending in _TRIPWIRES)."""
-    import importlib
-
-    paths: list[str] = []
-    for module_name in CHECK_MODULES:
-        module = importlib.import_module(f"autograder.checks.{module_name}")
-        for key, value in vars(module).items():
-            if key.endswith("_TRIPWIRES") and isinstance(value, (list, tuple)):
-                paths += [v for v in value if v not in paths]
-    return paths
+    return declared(CHECK_MODULES, "_TRIPWIRES")
 
 
 @functools.lru_cache(maxsize=None)
 def _switched_off(check_modules: tuple[str, ...]) -> list[str]:
     """What the sandbox switches off for an assignment whose tests use these check modules."""
-    return switch_off.collect(check_modules)
+    return declared(check_modules, "_SWITCHED_OFF")
 
 
 def run_test(cell_source: str, grade_id: str, namespace: dict) -> tuple[bool, str, str, Optional[str]]:

@@ -3,7 +3,7 @@
 A submission controls its whole process, so no check that runs there can stop it from handing in
 torch's numbers as its own (rewriting the probes, say). What it cannot do is call code that is not
 there. Each check module lists the torch code its graded classes must not be built on
-(`<NAME>_SWITCHED_OFF`); for an assignment that uses the module, the sandbox sees:
+(`<NAME>_SWITCHED_OFF`, gathered by `checks.declared`); for an assignment that uses the module, the sandbox sees:
 
 - those Python modules (or classes and functions in them) replaced by stubs that raise
   `RuntimeError("... is switched off while grading ...")`: the stub file is mounted over torch's
@@ -32,17 +32,6 @@ def message(what: str) -> str:
     from .checks.core import SWITCHED_OFF_MARK  # one definition (core is inlined into the notebooks); imports torch
 
     return f"{what} {SWITCHED_OFF_MARK}: write your own (torch's runs in your notebook, not in the autograder)"
-
-
-def collect(check_modules: Iterable[str]) -> list[str]:
-    """The targets the given check modules declare (names ending in _SWITCHED_OFF), in order."""
-    targets: list[str] = []
-    for name in check_modules:
-        module = importlib.import_module(f"autograder.checks.{name}")
-        for key, value in vars(module).items():
-            if key.endswith("_SWITCHED_OFF") and isinstance(value, (list, tuple)):
-                targets += [t for t in value if t not in targets]
-    return targets
 
 
 def split(targets: Iterable[str]) -> tuple[dict[str, Optional[set[str]]], list[str]]:

@@ -617,7 +617,8 @@ def test_torch_adam_is_out_of_reach_in_the_sandbox(isolation):
     import importlib
     import time
 
-    from autograder import sandbox, switch_off
+    from autograder import sandbox
+    from autograder.checks import declared
     from autograder.grading import CHECK_MODULES
 
     if isolation == "on" and not sandbox.namespaces_available():
@@ -626,7 +627,7 @@ def test_torch_adam_is_out_of_reach_in_the_sandbox(isolation):
     assert "exp_avg_sq.mul_" in real  # the marker of torch's own code the sandbox must not see
     box = sandbox.Sandbox(sandbox.Limits(cell_timeout=60), isolation)
     box.start([{"grade_id": "hunt", "source": HUNTS_TORCH_ADAM}], CHECK_MODULES, [],
-              switch_off.collect(["optimizers"]))
+              declared(["optimizers"], "_SWITCHED_OFF"))
     try:
         errors, stuck = box.run_cells([{"grade_id": "hunt"}], time.monotonic() + 120)
         output = box.output_tail()

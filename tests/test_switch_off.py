@@ -9,6 +9,7 @@ import torch
 
 from autograder import switch_off
 from autograder.build import REPO
+from autograder.checks import declared
 from autograder.checks.core import SWITCHED_OFF_MARK
 from autograder.notebook import check_modules, load_source
 
@@ -29,7 +30,7 @@ ASSIGNMENTS = {  # assignment -> (check modules its tests use, torch modules swi
 def test_each_assignment_switches_off_what_its_graded_code_implements(assignment):
     modules, switched = ASSIGNMENTS[assignment]
     assert check_modules(load_source(REPO / "solutions" / assignment / f"{assignment}.ipynb")) == modules
-    python_modules, kernels = switch_off.split(switch_off.collect(modules))
+    python_modules, kernels = switch_off.split(declared(modules, "_SWITCHED_OFF"))
     assert set(python_modules) == switched
     if "torch.optim.sgd" in switched:
         assert "_fused_sgd_" in kernels
