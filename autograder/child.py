@@ -104,6 +104,18 @@ def _switch_off_kernels(names: list, message: str) -> None:
     del handle
 
 
+def _check_stubbed(modules: list, header: str) -> None:
+    """Refuse to run the student's code when a module that must be switched off was loaded from torch's
+    own file (a mount that missed it): a loud start-up failure, never a silently weaker sandbox."""
+    import importlib
+
+    for name in modules:
+        path = getattr(importlib.import_module(name), "__file__", None) or ""
+        with open(path) as f:
+            if not f.readline().startswith(header):
+                raise SystemExit(f"grader setup: {name} ({path}) is torch's own file, not the stub")
+
+
 def main() -> int:
     job_path, request_fd, response_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     with open(job_path) as f:
@@ -122,6 +134,7 @@ def main() -> int:
     import torch  # noqa: F401  (imported before student code: the probes need the real one)
 
     _switch_off_kernels(job["kernels_off"], job["kernels_off_message"])
+    _check_stubbed(job["stubbed"]["modules"], job["stubbed"]["header"])
     from autograder_checks import core
     for module in job["check_modules"]:
         __import__(f"autograder_checks.{module}")

@@ -245,6 +245,7 @@ class Sandbox:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
         job = {"cells": cells, "check_modules": check_modules, "tripwires": tripwires, "trusted_path": base,
                "home": home, "kernels_off": kernels, "kernels_off_message": switch_off.message("torch's kernel {}"),
+               "stubbed": {"modules": sorted(stub_files), "header": switch_off.HEADER},
                # mounted over torch's files when isolated; else found first by the child's importer
                "stub_modules": {} if self.isolated else stub_files}
         (trusted / "job.json").write_text(json.dumps(job))

@@ -20,10 +20,12 @@ import ast
 import functools
 import importlib
 import importlib.util
+import os
 from pathlib import Path
 from typing import Iterable, Optional
 
 FLAG = "uses-torch-implementation"
+HEADER = "# Switched off while grading (autograder/switch_off.py):"  # first line of every stub file
 
 
 
@@ -79,14 +81,16 @@ def stub_source(source: str, module: str, names: Optional[set[str]]) -> str:
         else:
             body.append(node)
     tree.body = body
-    return f"# Switched off while grading (autograder/switch_off.py): a stub of {module}.\n" + ast.unparse(
+    return f"{HEADER} a stub of {module}.\n" + ast.unparse(
         ast.fix_missing_locations(tree)) + "\n"
 
 
 @functools.lru_cache(maxsize=None)
 def _stub(module: str, names: Optional[frozenset]) -> tuple[str, str]:
     origin = importlib.util.find_spec(module).origin  # type: ignore[union-attr]
-    real = str(Path(origin).resolve())  # type: ignore[arg-type]
+    # the path as Python finds it (the sandbox shows the Python installation at the same paths), not
+    # with symbolic links resolved: a link would lead the mount away from the file the sandbox imports
+    real = os.path.abspath(origin)  # type: ignore[arg-type]
     return real, stub_source(Path(real).read_text(), module, set(names) if names is not None else None)
 
 

@@ -82,3 +82,20 @@ def test_stub_files_cover_torchs_file_and_its_compiled_copies(tmp_path):
     assert compiled, "torch's installation has compiled copies of nadam.py to hide"
     for host in compiled:
         assert "/__pycache__/nadam." in host and by_host[host].read_bytes() == b""
+
+
+def test_a_stub_that_did_not_take_stops_the_sandbox_loudly(monkeypatch, tmp_path):
+    """Were torch's file not covered (a mount that missed it), the student's code must not run on a
+    sandbox that quietly has torch's Adam: the start-up fails and says why."""
+    from autograder import grading, sandbox
+
+    if not sandbox.namespaces_available():
+        pytest.skip("no namespaces here: the stubs come from the import hook, not from mounts")
+    write_stubs = switch_off.write_stubs
+    monkeypatch.setattr(switch_off, "write_stubs", lambda targets, folder: ([], *write_stubs(targets, folder)[1:]))
+    source = REPO / "solutions" / "adam" / "adam.ipynb"
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "adam.ipynb").write_text(source.read_text())
+    result = grading.grade_submission(source, tmp_path / "s", "s", "adam", isolation="on")
+    assert result.score == 0 and "during start-up" in result.status, result.status
+    assert "torch.optim.adam" in result.output and "is torch's own file, not the stub" in result.output, result.output
