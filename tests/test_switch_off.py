@@ -36,6 +36,7 @@ def test_each_assignment_switches_off_what_its_graded_code_implements(assignment
         assert "_fused_sgd_" in kernels
     if "torch.optim.adam" in switched:
         assert {"_fused_adam_", "_fused_adamw_"} <= set(kernels)
+    assert ("softplus" in kernels) == (assignment == "autograd")  # StableSoftplus's own reference
 
 
 def _load_stub(tmp_path, module: str, names):

@@ -21,6 +21,7 @@ import torch
 
 from .core import (
     DTYPES,
+    SWITCHED_OFF_MARK,
     CheckFailure,
     IntegrityFlag,
     ProbeError,
@@ -34,6 +35,9 @@ from .core import (
 
 # torch's own softplus: StableSoftplus must compute the stable formula itself.
 SOFTPLUS_FAMILY = ["softplus", "Softplus"]
+# ... and its kernel (behind F.softplus and nn.Softplus), switched off inside the sandbox while grading
+# (autograder/switch_off.py).
+AUTOGRAD_SWITCHED_OFF = ["aten.softplus"]
 
 
 class _StandIn:
@@ -479,7 +483,12 @@ def attribute_uses(sources: list, forbidden: list) -> list[str]:
 def check_own_softplus(cls: str, x: list) -> None:
     """StableSoftplus computes the stable formula itself: torch's softplus (F.softplus, nn.Softplus) is
     what it should implement, so using it is flagged."""
-    _run(cls, "function_apply", f"{cls}.apply(x) on x = {x}", case={"x": x}, dtype="float64")
+    try:
+        _run(cls, "function_apply", f"{cls}.apply(x) on x = {x}", case={"x": x}, dtype="float64")
+    except CheckFailure as failure:
+        if SWITCHED_OFF_MARK in str(failure):
+            raise IntegrityFlag("uses-torch-softplus", f"{cls} uses torch's own softplus ({failure})")
+        raise
     used = attribute_uses(student().sources(cls), SOFTPLUS_FAMILY)
     if used:
         raise IntegrityFlag("uses-torch-softplus",
