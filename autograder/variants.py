@@ -41,17 +41,32 @@ def variants(assignment: str, repo: Path = REPO) -> list[Variant]:
     return [parse_variant(p) for p in sorted((repo / "tests" / "submissions" / assignment).glob("*.py"))]
 
 
+def solution_answers(source_nb: dict, cell_types: tuple = ("code",)) -> dict[str, str]:
+    """{grade_id: the solution's text} of every answer cell of a source notebook of these types (the
+    code answers; add "markdown" for the written ones too)."""
+    answers = {}
+    for cell in source_nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") in cell_types and meta.get("solution"):
+            source = cell.get("source", "")
+            answers[meta["grade_id"]] = "".join(source) if isinstance(source, list) else source
+    return answers
+
+
+def answered_notebook(student_nb: dict, answers: dict[str, str]) -> dict:
+    """The student notebook with the cells named in `answers` (by grade_id) holding those answers."""
+    for cell in student_nb["cells"]:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell["source"] = answers[grade_id]
+    return student_nb
+
+
 def variant_notebook(assignment: str, variant: Variant, repo: Path = REPO) -> dict:
     """The student notebook with the solution's answers, then the variant's answers, filled in."""
-    source = load_source(repo / "solutions" / assignment / f"{assignment}.ipynb")
-    solution = {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in source["cells"]
-                if c.get("metadata", {}).get("nbgrader", {}).get("solution") and c["cell_type"] == "code"}
+    solution = solution_answers(load_source(repo / "solutions" / assignment / f"{assignment}.ipynb"))
     unknown = set(variant.answers) - set(solution)
     if unknown:
         raise ValueError(f"{variant.path}: no answer cells named {sorted(unknown)} in {assignment}")
     nb = json.loads((repo / "assignments" / assignment / f"{assignment}.ipynb").read_text())
-    for cell in nb["cells"]:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in solution:
-            cell["source"] = variant.answers.get(grade_id, solution[grade_id])
-    return nb
+    return answered_notebook(nb, {**solution, **variant.answers})

@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from autograder.variants import answered_notebook, solution_answers
+
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = Path(sys.executable)
 ASSIGNMENT = "adam"
@@ -42,22 +44,12 @@ c.OverwriteCells.add_missing_cells = True
 """
 
 
-def _cells_by_id(nb: dict) -> dict[str, dict]:
-    return {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb["cells"]
-            if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
-
-
 def submission(kind: str) -> dict:
     """The student notebook with the solution's answers filled in: all (full), MyAdam only (partial), none."""
-    source = json.loads(SOURCE.read_text())
     nb = json.loads((REPO / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
-    answers = {k: c["source"] for k, c in _cells_by_id(source).items()
-               if c["metadata"]["nbgrader"].get("solution")}
+    answers = solution_answers(json.loads(SOURCE.read_text()), ("code", "markdown"))
     keep = {"full": set(answers), "partial": {"adam-impl"}, "blank": set()}[kind]
-    for grade_id, cell in _cells_by_id(nb).items():
-        if grade_id in keep:
-            cell["source"] = answers[grade_id]
-    return nb
+    return answered_notebook(nb, {k: v for k, v in answers.items() if k in keep})
 
 
 def build_class(n: int) -> dict[str, tuple[str, dict]]:

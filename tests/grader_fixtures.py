@@ -23,6 +23,8 @@ import sys
 from pathlib import Path
 from typing import Optional, Union
 
+from autograder import variants
+
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -55,8 +57,7 @@ def cell_source(cell: dict) -> str:
 
 def solution_answers(assignment: str = "adam") -> dict[str, str]:
     """{grade_id: the solution's code} for every code answer cell."""
-    return {grade_id(c): cell_source(c) for c in solution_notebook(assignment)["cells"]
-            if c.get("cell_type") == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    return variants.solution_answers(solution_notebook(assignment))
 
 
 def notebook_with(assignment: str = "adam", answers: Optional[dict[str, str]] = None,
@@ -65,13 +66,10 @@ def notebook_with(assignment: str = "adam", answers: Optional[dict[str, str]] = 
     whole cells and `append` adding code at the end of cells, both by grade_id."""
     filled = {} if blank else solution_answers(assignment)
     filled.update(answers or {})
-    nb = student_notebook(assignment)
+    nb = variants.answered_notebook(student_notebook(assignment), filled)
     for cell in nb["cells"]:
-        gid = grade_id(cell)
-        if gid in filled:
-            cell["source"] = filled[gid]
-        if append and gid in append:
-            cell["source"] = cell_source(cell).rstrip("\n") + "\n\n" + append[gid]
+        if append and grade_id(cell) in append:
+            cell["source"] = cell_source(cell).rstrip("\n") + "\n\n" + append[grade_id(cell)]
     return nb
 
 

@@ -17,16 +17,13 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+from autograder.variants import answered_notebook, solution_answers
+
 ASSIGNMENT = "adam"
 CLASS = {"ann-full": "full", "bob-partial": "partial", "cat-blank": "blank", "dan-broken": "broken",
          "eve-file": "file"}
 TIMING_COLUMNS = {"seconds"}
 RUN_DEPENDENT = {"seconds", "timings", "peak_memory_mb"}  # result.json fields that vary from run to run
-
-
-def _cells_by_id(nb: dict) -> dict[str, dict]:
-    return {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb["cells"]
-            if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
 
 
 def adam_submission(kind: str) -> bytes:
@@ -35,12 +32,9 @@ def adam_submission(kind: str) -> bytes:
         return b'{"cells": [ this is not json'
     source = json.loads((REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
     nb = json.loads((REPO / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
-    answers = {k: c["source"] for k, c in _cells_by_id(source).items()
-               if c["metadata"]["nbgrader"].get("solution")}
+    answers = solution_answers(source, ("code", "markdown"))
     keep = {"full": set(answers), "partial": {"adam-impl"}, "blank": set()}[kind]
-    for grade_id, cell in _cells_by_id(nb).items():
-        if grade_id in keep:
-            cell["source"] = answers[grade_id]
+    nb = answered_notebook(nb, {k: v for k, v in answers.items() if k in keep})
     return json.dumps(nb, indent=1).encode()
 
 
