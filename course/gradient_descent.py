@@ -88,6 +88,16 @@ def _minima_markers(xs: tuple, ys: tuple) -> list[go.Scatter]:
     return traces
 
 
+def _framed(fig: go.Figure, title: str, height: int, xs: tuple, ys: tuple) -> go.Figure:
+    """The box BOX² dotted, equal axes over xs × ys, the legend below: the frame of every map of f."""
+    fig.add_shape(type="rect", x0=BOX[0], y0=BOX[0], x1=BOX[1], y1=BOX[1], line={"color": "white", "dash": "dot"})
+    fig.update_layout(title=title, height=height, margin={"l": 40, "r": 10, "t": 40, "b": 40},
+                      xaxis={"range": list(xs), "title": "x1", "constrain": "domain"},
+                      yaxis={"range": list(ys), "title": "x2", "scaleanchor": "x"},
+                      legend={"orientation": "h", "y": -0.12})
+    return fig
+
+
 def landscape_figure(xs: tuple = (-2.0, 12.0), ys: tuple = (-2.0, 12.0), title: str = "",
                      height: int = 500) -> go.Figure:
     """The contour of f with its local minima as stars, coloured by depth; the dotted square is BOX²."""
@@ -95,12 +105,7 @@ def landscape_figure(xs: tuple = (-2.0, 12.0), ys: tuple = (-2.0, 12.0), title: 
     for trace in _minima_markers(xs, ys):
         trace.showlegend = True
         fig.add_trace(trace)
-    fig.add_shape(type="rect", x0=BOX[0], y0=BOX[0], x1=BOX[1], y1=BOX[1], line={"color": "white", "dash": "dot"})
-    fig.update_layout(title=title, height=height, margin={"l": 40, "r": 10, "t": 40, "b": 40},
-                      xaxis={"range": list(xs), "title": "x1", "constrain": "domain"},
-                      yaxis={"range": list(ys), "title": "x2", "scaleanchor": "x"},
-                      legend={"orientation": "h", "y": -0.12})
-    return fig
+    return _framed(fig, title, height, xs, ys)
 
 
 def paths_figure(paths: torch.Tensor, labels: Optional[torch.Tensor] = None, title: str = "",
@@ -126,12 +131,7 @@ def paths_figure(paths: torch.Tensor, labels: Optional[torch.Tensor] = None, tit
         shown.add(name)
     for trace in _minima_markers(xs, ys):
         fig.add_trace(trace)
-    fig.add_shape(type="rect", x0=BOX[0], y0=BOX[0], x1=BOX[1], y1=BOX[1], line={"color": "white", "dash": "dot"})
-    fig.update_layout(title=title, height=height, margin={"l": 40, "r": 10, "t": 40, "b": 40},
-                      xaxis={"range": list(xs), "title": "x1", "constrain": "domain"},
-                      yaxis={"range": list(ys), "title": "x2", "scaleanchor": "x"},
-                      legend={"orientation": "h", "y": -0.12})
-    return fig
+    return _framed(fig, title, height, xs, ys)
 
 
 def basins_figure(side: torch.Tensor, labels: torch.Tensor, title: str = "", height: int = 480) -> go.Figure:
