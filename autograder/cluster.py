@@ -78,13 +78,18 @@ def grade_packed(fn: Callable[..., dict], source_name: str, source_bytes: bytes,
         return fn(str(source), str(folder), student, assignment, limits, isolation)
 
 
-def _wants_gpu(client: Any) -> bool:
-    """Whether some worker of the cluster offers a GPU resource."""
+def _workers(client: Any) -> dict:
+    """The cluster's workers: {address: info}."""
     try:
         info = client.scheduler_info(n_workers=-1)  # newer distributed lists only a few workers by default
     except TypeError:
         info = client.scheduler_info()
-    workers = info.get("workers", {})
+    return info.get("workers", {})
+
+
+def _wants_gpu(client: Any) -> bool:
+    """Whether some worker of the cluster offers a GPU resource."""
+    workers = _workers(client)
     return any(float((w.get("resources") or {}).get("GPU", 0)) > 0 for w in workers.values())
 
 
@@ -124,10 +129,7 @@ class DaskRun:
 
 def _warn_threads(client: Any, progress: Optional[Callable[[str], None]]) -> None:
     """Say so when workers run several threads: each process grades one submission at a time anyway."""
-    try:
-        workers = client.scheduler_info(n_workers=-1).get("workers", {})
-    except TypeError:
-        workers = client.scheduler_info().get("workers", {})
+    workers = _workers(client)
     threaded = sorted(a for a, w in workers.items() if int(w.get("nthreads", 1)) > 1)
     if threaded and progress is not None:
         progress(f"note: {len(threaded)} Dask worker(s) run several threads (e.g. {threaded[0]}); each worker "
@@ -153,7 +155,7 @@ def run_on_dask(address: str, fn: Callable[..., dict], args: list[tuple], timeou
     client = Client(address, timeout=timeout, set_as_default=False)
     try:
         if gpu is None:
-            if not client.scheduler_info().get("workers"):
+            if not _workers(client):
                 if progress is not None:
                     progress(f"waiting up to {wait_for_workers:.0f} s for a Dask worker to join {address}")
                 try:
