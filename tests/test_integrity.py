@@ -521,13 +521,27 @@ def test_feedback_never_shows_hidden_tests(graded):
         assert not [m for m in messages if m[:60] in text], page
 
 
+def _run_one_cell(box, source: str, switched_off: list = (), seconds: float = 60) -> str:
+    """Run `source` as the only cell of a fresh sandbox; what it printed (the cell must finish)."""
+    import time
+
+    from autograder.grading import CHECK_MODULES
+
+    box.start([{"grade_id": "cell", "source": source}], CHECK_MODULES, [], switched_off)
+    try:
+        errors, stuck = box.run_cells([{"grade_id": "cell"}], time.monotonic() + seconds)
+        output = box.output_tail()
+    finally:
+        box.close()
+    assert stuck is None and errors == {"cell": None}, (errors, output)
+    return output
+
+
 def test_user_namespace_sandbox_for_graders_that_are_not_root(monkeypatch, tmp_path):
     """A grader run by an ordinary user builds the same sandbox inside a user namespace (the student is then
     that user, without capabilities). Exercised here by taking the non-root path whoever runs the tests."""
-    import time
 
     from autograder import sandbox
-    from autograder.grading import CHECK_MODULES
 
     monkeypatch.setattr(sandbox, "_as_root", lambda: False)
     if not sandbox.namespaces_available():
@@ -538,13 +552,7 @@ def test_user_namespace_sandbox_for_graders_that_are_not_root(monkeypatch, tmp_p
              f"print('COURSE', os.path.exists({str(tmp_path)!r}))\n"
              f"for p in ('/planted', '/usr/planted', '/proc/sys/kernel/planted', {str(tmp_path / 'x')!r}):\n"
              f"    try:\n        open(p, 'w')\n        print('WROTE', p)\n    except OSError:\n        pass\n")
-    box.start([{"grade_id": "snoop", "source": probe}], CHECK_MODULES, [])
-    try:
-        errors, stuck = box.run_cells([{"grade_id": "snoop"}], time.monotonic() + 60)
-        output = box.output_tail()
-    finally:
-        box.close()
-    assert stuck is None and errors == {"snoop": None}, (errors, output)
+    output = _run_one_cell(box, probe, seconds=60)
     root = eval(re.search(r"^ROOT (.*)$", output, re.M).group(1))
     assert set(root) <= _allowed_at_root()
     assert "CWD /sandbox" in output and "COURSE False" in output and "WROTE" not in output
@@ -615,25 +623,16 @@ def test_torch_adam_is_out_of_reach_in_the_sandbox(isolation):
     hidden, and the handle of the kernels' switch-off cannot be found. Optimizer and _foreach_ ops work.
     Without isolation (no mounts) the import routes are blocked but torch's file is still readable."""
     import importlib
-    import time
 
     from autograder import sandbox
     from autograder.checks import declared
-    from autograder.grading import CHECK_MODULES
 
     if isolation == "on" and not sandbox.namespaces_available():
         pytest.skip("this machine cannot create the sandbox's namespaces")
     real = Path(importlib.import_module("torch.optim.adam").__file__).read_text()
     assert "exp_avg_sq.mul_" in real  # the marker of torch's own code the sandbox must not see
     box = sandbox.Sandbox(sandbox.Limits(cell_timeout=60), isolation)
-    box.start([{"grade_id": "hunt", "source": HUNTS_TORCH_ADAM}], CHECK_MODULES, [],
-              declared(["optimizers"], "_SWITCHED_OFF"))
-    try:
-        errors, stuck = box.run_cells([{"grade_id": "hunt"}], time.monotonic() + 120)
-        output = box.output_tail()
-    finally:
-        box.close()
-    assert stuck is None and errors == {"hunt": None}, (errors, output)
+    output = _run_one_cell(box, HUNTS_TORCH_ADAM, declared(["optimizers"], "_SWITCHED_OFF"), seconds=120)
     routes = ["class", "subclass", "adamw", "nadam", "sgd", "functional", "single-tensor", "reload", "fresh-import",
               "fused", "fused-op", "fused-out-of-place", "fused-adamw", "fused-sgd"]
     for route in routes:
