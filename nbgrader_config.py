@@ -1,13 +1,12 @@
-"""nbgrader settings: the repo root is the course directory."""
+"""nbgrader settings: the repo root is the course directory (see autograder/nbgrader_settings.py)."""
+
+import os
+
+try:
+    from autograder.nbgrader_settings import configure
+except ImportError as error:  # nbgrader run from another Python environment than this repository's
+    raise SystemExit(f"nbgrader_config.py: {error}; run nbgrader from this repository's environment "
+                     f"(.venv/bin/nbgrader), where the autograder package is installed") from error
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
-
-c.CourseDirectory.root = "."
-c.CourseDirectory.course_id = "optim-dl"
-# The instructor's notebooks (solutions + hidden tests) and the generated student versions.
-c.CourseDirectory.source_directory = "solutions"
-c.CourseDirectory.release_directory = "assignments"
-# The jupytext source of each notebook sits beside it and holds the solutions: never release it.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
-# Deleted test cells come back at grading time instead of silently vanishing.
-c.OverwriteCells.add_missing_cells = True
+configure(c, os.path.dirname(os.path.abspath(__file__)))

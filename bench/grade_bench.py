@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.variants import answered_notebook, solution_answers
+from autograder.authoring.variants import answered_notebook, solution_answers
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = Path(sys.executable)

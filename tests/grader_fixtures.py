@@ -23,7 +23,9 @@ import sys
 from pathlib import Path
 from typing import Optional, Union
 
-from autograder import variants
+from autograder import cells
+from autograder.authoring import variants
+from autograder.paths import THIS_REPO, Course, notebook_name
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -33,7 +35,7 @@ FAST_LIMITS = ["--cell-timeout", "8", "--timeout", "120"]
 
 
 def source_path(assignment: str = "adam") -> Path:
-    return REPO / "solutions" / assignment / f"{assignment}.ipynb"
+    return THIS_REPO.source_notebook(assignment)
 
 
 def solution_notebook(assignment: str = "adam") -> dict:
@@ -43,11 +45,11 @@ def solution_notebook(assignment: str = "adam") -> dict:
 
 def student_notebook(assignment: str = "adam") -> dict:
     """The notebook students get (no solutions, no hidden tests)."""
-    return json.loads((REPO / "assignments" / assignment / f"{assignment}.ipynb").read_text())
+    return json.loads(THIS_REPO.release_notebook(assignment).read_text())
 
 
 def grade_id(cell: dict) -> Optional[str]:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return cells.grade_id(cell)
 
 
 def cell_source(cell: dict) -> str:
@@ -75,7 +77,7 @@ def notebook_with(assignment: str = "adam", answers: Optional[dict[str, str]] = 
 
 def variant_answers(name: str, assignment: str = "adam") -> dict[str, str]:
     """The answers of tests/submissions/<assignment>/<name>.py (see the README there)."""
-    from autograder.variants import parse_variant
+    from autograder.authoring.variants import parse_variant
 
     return parse_variant(REPO / "tests" / "submissions" / assignment / f"{name}.py").answers
 
@@ -83,9 +85,9 @@ def variant_answers(name: str, assignment: str = "adam") -> dict[str, str]:
 def submit(course: Path, student: str, content: Union[dict, str, bytes], assignment: str = "adam",
            filename: Optional[str] = None) -> Path:
     """Write `course/submitted/<student>/<assignment>/<filename>` (a dict is written as JSON)."""
-    folder = course / "submitted" / student / assignment
+    folder = Course(course).submission(student, assignment)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / (filename or f"{assignment}.ipynb")
+    path = folder / (filename or notebook_name(assignment))
     if isinstance(content, dict):
         content = json.dumps(content, indent=1)
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -108,13 +110,13 @@ def grade_course(course: Path, assignment: str = "adam", *extra: str, workers: i
 
 def grades(course: Path) -> dict[str, dict]:
     """grades.csv as {student_id: row}."""
-    with open(course / "grades.csv", newline="") as f:
+    with open(Course(course).grades_csv, newline="") as f:
         return {row["student_id"]: row for row in csv.DictReader(f)}
 
 
 def result(course: Path, student: str, assignment: str = "adam") -> dict:
     """The grader's full record of one submission (autograded/<student>/<assignment>/result.json)."""
-    return json.loads((course / "autograded" / student / assignment / "result.json").read_text())
+    return json.loads(Course(course).result(student, assignment).read_text())
 
 
 def failed_tests(course: Path, student: str, assignment: str = "adam") -> list[str]:

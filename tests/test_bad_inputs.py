@@ -22,6 +22,9 @@ from grader_fixtures import (
     submit,
 )
 
+pytestmark = pytest.mark.slow  # grades classes or drives programs in subprocesses
+
+
 ADAM_TESTS = ["adam-api", "adam-float32", "adam-own-work", "adam-settings", "adam-state", "adam-visible",
               "adam-weight-decay"]
 NADAM_TESTS = sorted(t.replace("adam", "nadam", 1) for t in ADAM_TESTS)
@@ -207,10 +210,10 @@ def test_submitted_files_are_never_modified(graded):
 def test_default_memory_limit_fits_one_worker_per_core():
     """The default per-submission memory (Limits.memory_mb) times the default number of workers (one per
     core) stays within half the machine's memory, and leaves room for Python + torch (~0.4 GB)."""
-    from autograder.sandbox import Limits, _machine_memory_mb, default_memory_mb
+    from autograder.sandbox.limits import Limits, default_memory_mb, machine_memory_mb
 
     limit = Limits().memory_mb
     assert limit == default_memory_mb()
     assert 1024 <= limit <= 2048
-    if _machine_memory_mb() >= 2 * 1024 * (os.cpu_count() or 1):
-        assert limit * (os.cpu_count() or 1) <= _machine_memory_mb() // 2
+    if machine_memory_mb() >= 2 * 1024 * (os.cpu_count() or 1):
+        assert limit * (os.cpu_count() or 1) <= machine_memory_mb() // 2

@@ -32,6 +32,9 @@ from book_fixtures import (
 )
 from conftest import require
 
+pytestmark = pytest.mark.slow  # grades classes or drives programs in subprocesses
+
+
 PAGES = [file for file, _ in toc_entries()]
 COLAB_NOTEBOOKS = expected_colab_url("").rsplit("/github/", 1)[0] + "/github/"  # Colab opening a GitHub file
 

@@ -3,7 +3,7 @@
 import importlib
 import types
 
-from autograder.grading import CHECK_MODULES
+from autograder.checks import CHECK_MODULES
 
 
 def test_check_modules_define_distinct_public_names():

@@ -34,6 +34,9 @@ import pytest
 from book_fixtures import student_notebooks
 from conftest import REPO
 
+pytestmark = pytest.mark.slow  # grades classes or drives programs in subprocesses
+
+
 VENV = REPO / "_build" / "colab-venv"
 COLAB_PACKAGES = ["torch", "numpy", "plotly", "matplotlib", "scikit-learn"]
 RUNNER_PACKAGES = ["ipykernel", "nbclient"]

@@ -13,8 +13,12 @@ import sys
 import pytest
 from conftest import REPO
 
-from autograder.build import assignments
-from autograder.variants import variant_notebook, variants
+from autograder.authoring.build import assignments
+from autograder.authoring.variants import variant_notebook, variants
+from autograder.paths import THIS_REPO, Course, notebook_name
+
+pytestmark = pytest.mark.slow  # grades classes or drives programs in subprocesses
+
 
 ASSIGNMENTS = assignments(REPO)
 
@@ -24,15 +28,15 @@ def test_grade_a_class(tmp_path, name):
     course = tmp_path / "course"
     expected = {}
 
-    def submit(student: str, notebook: str | bytes, filename: str = f"{name}.ipynb") -> None:
-        folder = course / "submitted" / student / name
+    def submit(student: str, notebook: str | bytes, filename: str = notebook_name(name)) -> None:
+        folder = Course(course).submission(student, name)
         folder.mkdir(parents=True)
         data = notebook if isinstance(notebook, bytes) else notebook.encode()
         (folder / filename).write_bytes(data)
 
-    submit("solution", (REPO / "solutions" / name / f"{name}.ipynb").read_text())
+    submit("solution", THIS_REPO.source_notebook(name).read_text())
     expected["solution"] = ("full", [], [])
-    submit("blank", (REPO / "assignments" / name / f"{name}.ipynb").read_text())
+    submit("blank", THIS_REPO.release_notebook(name).read_text())
     expected["blank"] = ("zero", None, [])
     submit("broken", b'{"cells": [ this is not json')
     found = variants(name)
@@ -44,7 +48,7 @@ def test_grade_a_class(tmp_path, name):
     run = subprocess.run([sys.executable, "-m", "autograder", "grade", name, "--course", str(course),
                           "--workers", "2", "--no-report"], capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
-    rows = {r["student_id"]: r for r in csv.DictReader(open(course / "grades.csv"))}
+    rows = {r["student_id"]: r for r in csv.DictReader(open(Course(course).grades_csv))}
     assert set(rows) == set(expected) | {"broken"}
     assert rows["broken"]["score"] == "0" and "invalid notebook JSON" in rows["broken"]["status"]
 
@@ -52,7 +56,7 @@ def test_grade_a_class(tmp_path, name):
     for student, (expect, fails, flags) in expected.items():
         row = rows[student]
         score, top = float(row["score"]), float(row["max_score"])
-        result = json.loads((course / "autograded" / student / name / "result.json").read_text())
+        result = json.loads(Course(course).result(student, name).read_text())
         failed = sorted(t["grade_id"] for t in result["tests"] if not t["passed"])
         ok = {"full": score == top, "zero": score == 0, "partial": 0 < score < top}[expect]
         if fails is not None and failed != sorted(fails):

@@ -29,6 +29,9 @@ from grader_fixtures import (
     variant_answers,
 )
 
+pytestmark = pytest.mark.slow  # grades classes or drives programs in subprocesses
+
+
 MARK = uuid.uuid4().hex[:12]  # planted in files the sandbox must not see, and in file names it must not create
 WRONG = variant_answers("wrong_no_bias_correction")["adam-impl"]
 WRONG_FAILS = ["adam-api", "adam-float32", "adam-settings", "adam-state", "adam-visible", "adam-weight-decay"]
@@ -333,9 +336,9 @@ def graded(tmp_path_factory):
 
 def _allowed_at_root() -> set[str]:
     """What the sandbox's / may hold: its own folders and the first parts of the system and Python folders."""
-    from autograder.sandbox import _visible_paths
+    from autograder.sandbox.view import visible_paths
 
-    mounted = {Path(p).parts[1] for p in _visible_paths(sys.executable)}
+    mounted = {Path(p).parts[1] for p in visible_paths(sys.executable)}
     return {"dev", "proc", "sys", "tmp", "sandbox", "grader"} | mounted
 
 
@@ -525,7 +528,7 @@ def _run_one_cell(box, source: str, switched_off: list = (), seconds: float = 60
     """Run `source` as the only cell of a fresh sandbox; what it printed (the cell must finish)."""
     import time
 
-    from autograder.grading import CHECK_MODULES
+    from autograder.checks import CHECK_MODULES
 
     box.start([{"grade_id": "cell", "source": source}], CHECK_MODULES, [], switched_off)
     try:
@@ -542,9 +545,10 @@ def test_user_namespace_sandbox_for_graders_that_are_not_root(monkeypatch, tmp_p
     that user, without capabilities). Exercised here by taking the non-root path whoever runs the tests."""
 
     from autograder import sandbox
+    from autograder.sandbox import view
 
-    monkeypatch.setattr(sandbox, "_as_root", lambda: False)
-    if not sandbox.namespaces_available():
+    monkeypatch.setattr(view, "as_root", lambda: False)
+    if not view.namespaces_available():
         pytest.skip("this kernel does not allow user namespaces")
     box = sandbox.Sandbox(sandbox.Limits(cell_timeout=30), "on")
     assert box.uid is None
@@ -626,8 +630,9 @@ def test_torch_adam_is_out_of_reach_in_the_sandbox(isolation):
 
     from autograder import sandbox
     from autograder.checks import declared
+    from autograder.sandbox import view
 
-    if isolation == "on" and not sandbox.namespaces_available():
+    if isolation == "on" and not view.namespaces_available():
         pytest.skip("this machine cannot create the sandbox's namespaces")
     real = Path(importlib.import_module("torch.optim.adam").__file__).read_text()
     assert "exp_avg_sq.mul_" in real  # the marker of torch's own code the sandbox must not see

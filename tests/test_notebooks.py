@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, require
 
-from autograder.build import assignments, build
+from autograder import cells
+from autograder.authoring.build import assignments, build
+from autograder.paths import THIS_REPO, Course
 
 ASSIGNMENTS = assignments(REPO)
 
@@ -18,14 +20,18 @@ def test_every_chapter_has_an_assignment():
     assert "adam" in ASSIGNMENTS
 
 
+def _notebook(course: Course, kind: str, name: str) -> Path:
+    return course.source_notebook(name) if kind == "solutions" else course.release_notebook(name)
+
+
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory) -> Path:
     """A regeneration of every notebook from the sources, in a scratch course directory."""
     root = tmp_path_factory.mktemp("regenerated")
     for name in ASSIGNMENTS:
-        target = root / "solutions" / name
-        target.mkdir(parents=True)
-        shutil.copy(REPO / "solutions" / name / f"{name}.py", target / f"{name}.py")
+        target = Course(root).source_script(name)
+        target.parent.mkdir(parents=True)
+        shutil.copy(THIS_REPO.source_script(name), target)
     build(root, ASSIGNMENTS, repo=REPO)
     return root
 
@@ -33,8 +39,7 @@ def fresh(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 @pytest.mark.parametrize("kind", ["solutions", "assignments"])
 def test_committed_notebook_equals_regeneration(fresh, name, kind):
-    committed = REPO / kind / name / f"{name}.ipynb"
-    regenerated = fresh / kind / name / f"{name}.ipynb"
+    committed, regenerated = (_notebook(Course(root), kind, name) for root in (REPO, fresh))
     assert committed.is_file(), f"{committed} is missing: run `python -m autograder build`"
     assert committed.read_bytes() == regenerated.read_bytes(), (
         f"{committed.relative_to(REPO)} is stale: run `python -m autograder build {name}` and commit")
@@ -43,7 +48,7 @@ def test_committed_notebook_equals_regeneration(fresh, name, kind):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 @pytest.mark.parametrize("kind", ["solutions", "assignments"])
 def test_notebooks_hold_no_outputs(name, kind):
-    nb = json.loads((REPO / kind / name / f"{name}.ipynb").read_text())
+    nb = json.loads(_notebook(THIS_REPO, kind, name).read_text())
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             assert cell["outputs"] == [] and cell["execution_count"] is None, cell.get("id")
@@ -51,10 +56,10 @@ def test_notebooks_hold_no_outputs(name, kind):
 
 def _secret_and_public_lines(name: str) -> tuple[set[str], set[str]]:
     """Lines of solutions and hidden tests, and lines anyone may see (the rest of the source)."""
-    nb = json.loads((REPO / "solutions" / name / f"{name}.ipynb").read_text())
+    nb = json.loads(THIS_REPO.source_notebook(name).read_text())
     secret, public = set(), set()
     for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = cells.nbgrader(cell)
         whole_cell_secret = meta.get("solution") and cell["cell_type"] == "markdown"
         inside = False
         for line in "".join(cell["source"]).splitlines():
@@ -76,7 +81,7 @@ def _secret_and_public_lines(name: str) -> tuple[set[str], set[str]]:
 def test_student_notebook_holds_no_solution_or_hidden_test(name):
     secret, _ = _secret_and_public_lines(name)
     assert secret, "the source has no solution: the leak test would prove nothing"
-    nb = json.loads((REPO / "assignments" / name / f"{name}.ipynb").read_text())
+    nb = json.loads(THIS_REPO.release_notebook(name).read_text())
     text = "\n".join(line.strip() for cell in nb["cells"] for line in "".join(cell["source"]).splitlines())
     leaked = sorted(s for s in secret if s in text)
     assert not leaked, f"assignments/{name} leaks: {leaked[:5]}"
@@ -90,7 +95,7 @@ def _book_needles(name: str) -> set[str]:
     show a solution's or a hidden test's specific line, or a stretch of its code.
     """
     secret, public = _secret_and_public_lines(name)
-    nb = json.loads((REPO / "solutions" / name / f"{name}.ipynb").read_text())
+    nb = json.loads(THIS_REPO.source_notebook(name).read_text())
     needles = {s for s in secret if len(s) >= 40}
     for cell in nb["cells"]:
         lines = [line.strip() for line in "".join(cell["source"]).splitlines()]

@@ -24,7 +24,9 @@ from scale_fixtures import (  # noqa: F401  (graded_class is a fixture)
     without_timing,
 )
 
-from autograder.gradebook import open_gradebook
+from autograder.classroom.gradebook import open_gradebook
+
+pytestmark = pytest.mark.slow  # grades classes or drives programs in subprocesses
 
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 
@@ -107,7 +109,7 @@ def _gradebook_matches(db_url: str, rows: dict[str, dict]) -> None:
 
 def test_two_graders_at_once_share_one_postgres_gradebook(postgres, tmp_path):
     db_url = postgres("two_graders")  # a new database: both graders race to set it up
-    first, second = ["ann-full", "cat-blank", "eve-file"], ["bob-partial", "dan-broken"]
+    first, second = ["ann-full", "cat-blank", "eve-file"], ["bob-partial", "dan-broken", "fay-link"]
     courses = [make_course(tmp_path / "machine-a"), None]
     courses[1] = copy_submissions(courses[0], tmp_path / "machine-b")  # two machines, one gradebook
     procs = [(course, students, [a for s in students for a in ("--student", s)])

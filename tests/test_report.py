@@ -6,10 +6,10 @@ import json
 import re
 from pathlib import Path
 
-from autograder.feedback import feedback_html
-from autograder.grading import SubmissionResult
-from autograder.grading import TestResult as Outcome
-from autograder.report import NOT_WRITTEN, normalise_message, summarise, write_report
+from autograder.classroom.feedback import feedback_html
+from autograder.classroom.report import NOT_WRITTEN, normalise_message, summarise, write_report
+from autograder.results import SubmissionResult
+from autograder.results import TestResult as Outcome
 
 EVIL = "</script><script>alert('x')</script><!--"
 TESTS = [("adam-visible", 3, False), ("adam-settings", 4, True), ("adam-state", 4, True)]

@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 from grader_fixtures import REPO, grade_command, grade_course, notebook_with, solution_notebook, submit, variant_answers
 
+pytestmark = pytest.mark.slow  # grades classes or drives programs in subprocesses
+
+
 KEEP = {"adam-visible", "adam-state", "nadam-visible", "nadam-api"}  # test cells that keep their hidden tests
 
 

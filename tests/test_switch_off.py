@@ -7,11 +7,12 @@ import os
 import pytest
 import torch
 
-from autograder import switch_off
-from autograder.build import REPO
 from autograder.checks import declared
 from autograder.checks.core import SWITCHED_OFF_MARK
-from autograder.notebook import check_modules, load_source
+from autograder.paths import REPO
+from autograder.sandbox import switch_off
+from autograder.submission.program import check_modules
+from autograder.submission.read import load_source
 
 ASSIGNMENTS = {  # assignment -> (check modules its tests use, torch modules switched off in its sandbox)
     "autograd": (["autograd"], set()),
@@ -85,18 +86,20 @@ def test_stub_files_cover_torchs_file_and_its_compiled_copies(tmp_path):
         assert "/__pycache__/nadam." in host and by_host[host].read_bytes() == b""
 
 
+@pytest.mark.slow
 def test_a_stub_that_did_not_take_stops_the_sandbox_loudly(monkeypatch, tmp_path):
     """Were torch's file not covered (a mount that missed it), the student's code must not run on a
     sandbox that quietly has torch's Adam: the start-up fails and says why."""
-    from autograder import grading, sandbox
+    from autograder.grading.submission import grade_submission
+    from autograder.sandbox import view
 
-    if not sandbox.namespaces_available():
+    if not view.namespaces_available():
         pytest.skip("no namespaces here: the stubs come from the import hook, not from mounts")
     write_stubs = switch_off.write_stubs
     monkeypatch.setattr(switch_off, "write_stubs", lambda targets, folder: ([], *write_stubs(targets, folder)[1:]))
     source = REPO / "solutions" / "adam" / "adam.ipynb"
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "adam.ipynb").write_text(source.read_text())
-    result = grading.grade_submission(source, tmp_path / "s", "s", "adam", isolation="on")
+    result = grade_submission(source, tmp_path / "s", "s", "adam", isolation="on")
     assert result.score == 0 and "during start-up" in result.status, result.status
     assert "torch.optim.adam" in result.output and "is torch's own file, not the stub" in result.output, result.output

@@ -1,7 +1,19 @@
 """Checks that the notebooks' tests call (inlined into the student notebooks), and what their modules declare."""
 
 import importlib
+from pathlib import Path
 from typing import Iterable
+
+# Every chapter's check module (core excepted): the sandbox imports them all (their probes register
+# themselves), and a test cell sees all their public names.
+CHECK_MODULES = sorted(p.stem for p in Path(__file__).resolve().parent.glob("*.py")
+                       if p.stem not in ("__init__", "core"))
+
+
+def import_all() -> None:
+    """Import every check module, so that each one's probes are registered in core.PROBES."""
+    for name in CHECK_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
 
 
 def declared(modules: Iterable[str], suffix: str) -> list[str]:

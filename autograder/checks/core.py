@@ -201,6 +201,7 @@ def compare(got: Any, want: Any, *, what: str, context: str, dtype: str = "float
         err = np.where(np.isnan(g) & np.isnan(w), 0.0, np.abs(g - w))
         err = np.where(np.isinf(g) & np.isinf(w) & (np.sign(g) == np.sign(w)), 0.0, err)
         bad = bad_nan | (err > atol + rtol * np.abs(w))
+        bad |= (np.isinf(g) | np.isinf(w)) & (err != 0)  # an infinite reference: only the same inf matches it
     if not bad.any():
         return
     index = np.unravel_index(int(np.argmax(np.where(bad, np.nan_to_num(err, nan=np.inf), -1.0))), g.shape)

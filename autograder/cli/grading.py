@@ -1,4 +1,4 @@
-"""`python -m autograder grade` (a class) and `python -m autograder check` (an assignment's own tests)."""
+"""The instructor's commands: `grade` (a class) and `check` (an assignment's own tests)."""
 
 import argparse
 import json
@@ -7,12 +7,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .cluster import JOBQUEUE_CLASSES
-from .paths import REPO
-from .sandbox import Limits
+from ..classroom.cluster import JOBQUEUE_CLASSES
+from ..paths import THIS_REPO
+from ..sandbox.limits import Limits
 
 
-def add_grade_command(sub: "argparse._SubParsersAction") -> None:
+def add_commands(sub: "argparse._SubParsersAction") -> None:
     p = sub.add_parser("grade", help="grade every submitted/<student>/ASSIGNMENT/ of a course")
     p.add_argument("assignment")
     p.add_argument("--course", type=Path, default=Path("."), help="the nbgrader course directory (default: .)")
@@ -49,7 +49,9 @@ def add_grade_command(sub: "argparse._SubParsersAction") -> None:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .classroom import ClassJob, find_source, grade_class, stop_fork_server
+    from ..classroom.job import ClassJob, find_source
+    from ..classroom.local import stop_fork_server
+    from ..classroom.run import grade_class
 
     course = args.course.resolve()
     limits = Limits(cell_timeout=args.cell_timeout, probe_timeout=args.cell_timeout, total_timeout=args.timeout,
@@ -57,7 +59,7 @@ def _grade(args: argparse.Namespace) -> int:
     source = find_source(course, args.assignment)
     cluster, scheduler = None, args.scheduler
     if args.jobqueue:
-        from .cluster import parse_job_options, start_jobqueue
+        from ..classroom.cluster import parse_job_options, start_jobqueue
 
         if scheduler:
             raise SystemExit("give --scheduler or --jobqueue, not both")
@@ -79,7 +81,7 @@ def _grade(args: argparse.Namespace) -> int:
             cluster.close()
     print(f"{args.assignment}: {len(results)} student(s) in {course / 'grades.csv'}")
     if args.report and results:
-        from .report import write_report
+        from ..classroom.report import write_report
 
         print(f"class report: {write_report(course, args.assignment, results, job.source)}")
     _exit_now_if_main(0)
@@ -100,13 +102,13 @@ def _exit_now_if_main(code: int) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     """Grade known submissions of one assignment and say whether each got what it should."""
-    from .grading import grade_submission
-    from .variants import Variant, variant_notebook, variants
+    from ..authoring.variants import Variant, variant_notebook, variants
+    from ..grading.submission import grade_submission
 
     name = args.assignment
-    source = REPO / "solutions" / name / f"{name}.ipynb"
+    source = THIS_REPO.source_notebook(name)
     cases = [("solution", "full", json.loads(source.read_text()), Variant(source, "full", {})),
-             ("student version", "zero", json.loads((REPO / "assignments" / name / f"{name}.ipynb").read_text()),
+             ("student version", "zero", json.loads(THIS_REPO.release_notebook(name).read_text()),
               Variant(source, "zero", {}))]
     cases += [(v.path.name, v.expect, variant_notebook(name, v), v) for v in variants(name)]
     bad = 0
@@ -114,7 +116,7 @@ def _check(args: argparse.Namespace) -> int:
         for label, expect, nb, variant in cases:
             folder = Path(tmp) / label
             folder.mkdir()
-            (folder / f"{name}.ipynb").write_text(json.dumps(nb))
+            (folder / source.name).write_text(json.dumps(nb))
             r = grade_submission(source, folder, label, name)
             failed = [t.grade_id for t in r.tests if not t.passed]
             ok = {"full": r.score == r.max_score, "zero": r.score == 0,

@@ -4,7 +4,9 @@
                           --nbgrader generate_assignment-->  assignments/<a>/<a>.ipynb (student version)
 
 A code cell whose first line is `# inline: path [path ...]` receives those modules' source, so a
-student notebook needs nothing beyond what Colab ships (torch, numpy, plotly).
+student notebook needs nothing beyond what Colab ships (torch, numpy, plotly). The check modules
+inlined that way are recorded in the notebook's metadata (`autograder.check_modules`): the grader
+reads from there which probes and switched-off code an assignment's tests use.
 """
 
 import ast
@@ -16,22 +18,26 @@ from typing import Iterable, Optional
 import jupytext
 import nbformat
 
-from .paths import REPO
+from ..nbgrader_settings import configure
+from ..paths import REPO, SOURCE_DIR, Course
+from ..submission.program import METADATA_KEY
 
 INLINE = "# inline: "
 NOTEBOOK_METADATA = {
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
     "language_info": {"name": "python"},
 }
+CHECKS_PREFIX = "autograder/checks/"
 
 
 def assignments(root: Path = REPO) -> list[str]:
     """Names of the assignments: every `solutions/<a>/<a>.py`."""
-    return sorted(p.parent.name for p in (root / "solutions").glob("*/*.py") if p.stem == p.parent.name)
+    return sorted(p.parent.name for p in (root / SOURCE_DIR).glob("*/*.py") if p.stem == p.parent.name)
 
 
 def inline_modules(paths: Iterable[str], repo: Path = REPO) -> str:
     """The modules' source, concatenated, without their package-relative imports."""
+    paths = list(paths)
     parts = []
     for rel in paths:
         source = (repo / rel).read_text()
@@ -41,23 +47,35 @@ def inline_modules(paths: Iterable[str], repo: Path = REPO) -> str:
                 drop.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
         lines = [line for i, line in enumerate(source.splitlines(), start=1) if i not in drop]
         parts.append(f"# ---- {rel} ----\n" + "\n".join(lines).strip() + "\n")
-    header = (f"# Generated from {', '.join(paths)} by `python -m autograder build`. Do not edit:\n"
+    # the first line is the cell's title where it shows collapsed (Colab's `# @title` forms)
+    header = ("# @title Helpers (run this cell; no need to read it)\n"
+              f"# Generated from {', '.join(paths)} by `python -m autograder build`. Do not edit:\n"
               "# the autograder restores this cell.\n")
     return header + "\n\n".join(parts)
+
+
+def inlined_check_modules(paths: Iterable[str]) -> list[str]:
+    """The chapter check modules among inlined paths (core, which every chapter uses, excepted)."""
+    names = [p[len(CHECKS_PREFIX):-3] for p in paths if p.startswith(CHECKS_PREFIX) and p.endswith(".py")]
+    return [n for n in names if n not in ("core", "__init__")]
 
 
 def source_to_notebook(path: Path, repo: Path = REPO) -> nbformat.NotebookNode:
     """Read a jupytext source and return the nbgrader source notebook, deterministic to the byte."""
     nb = jupytext.read(path, fmt="py:percent")
     nb.metadata = json.loads(json.dumps(NOTEBOOK_METADATA))
+    check_modules: list[str] = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and cell.source.startswith(INLINE):
             first, _, rest = cell.source.partition("\n")
-            cell.source = inline_modules(first[len(INLINE):].split(), repo) + rest
+            paths = first[len(INLINE):].split()
+            cell.source = inline_modules(paths, repo) + rest
+            check_modules += [m for m in inlined_check_modules(paths) if m not in check_modules]
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         cell["id"] = grade_id or f"cell-{i}"
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+    nb.metadata[METADATA_KEY] = {"check_modules": check_modules}
     nb.nbformat, nb.nbformat_minor = 4, 5
     nbformat.validate(nb)
     return nb
@@ -69,16 +87,14 @@ def write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
 
 
 def generate_student_version(name: str, root: Path) -> None:
-    """nbgrader's generate_assignment (no gradebook) from root/solutions into root/assignments."""
+    """nbgrader's generate_assignment (no gradebook) from root/solutions into root/assignments, with
+    the course's own nbgrader settings (nbgrader_settings.py)."""
     from nbgrader.converters import GenerateAssignment
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
     config = Config()
-    config.CourseDirectory.root = str(root)
-    config.CourseDirectory.source_directory = "solutions"
-    config.CourseDirectory.release_directory = "assignments"
-    config.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.py"]
+    configure(config, root)
     config.CourseDirectory.assignment_id = name
     config.SaveCells.enabled = False
     config.GenerateAssignment.no_database = True
@@ -91,13 +107,14 @@ def generate_student_version(name: str, root: Path) -> None:
 
 def build(root: Path = REPO, names: Optional[list[str]] = None, repo: Path = REPO) -> list[Path]:
     """Regenerate the source notebooks and the student notebooks under `root`; return what was written."""
+    course = Course(root)
     written = []
     for name in names or assignments(root):
-        nb = source_to_notebook(root / "solutions" / name / f"{name}.py", repo)
-        target = root / "solutions" / name / f"{name}.ipynb"
+        nb = source_to_notebook(course.source_script(name), repo)
+        target = course.source_notebook(name)
         write_notebook(nb, target)
         generate_student_version(name, root)
-        student = root / "assignments" / name / f"{name}.ipynb"
+        student = course.release_notebook(name)
         # nbgrader writes without a final newline and with its own ordering; normalise once.
         write_notebook(nbformat.read(student, as_version=4), student)
         written += [target, student]

@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 FLAG = "uses-torch-implementation"
-HEADER = "# Switched off while grading (autograder/switch_off.py):"  # first line of every stub file
+HEADER = "# Switched off while grading (autograder/sandbox/switch_off.py):"  # first line of every stub file
 
 
 
 def message(what: str) -> str:
     """The stubs' error: it holds core.SWITCHED_OFF_MARK, which the grader and the checks look for."""
-    from .checks.core import SWITCHED_OFF_MARK  # one definition (core is inlined into the notebooks); imports torch
+    from ..checks.core import SWITCHED_OFF_MARK  # one definition (core is inlined into the notebooks); imports torch
 
     return f"{what} {SWITCHED_OFF_MARK}: write your own (torch's runs in your notebook, not in the autograder)"
 

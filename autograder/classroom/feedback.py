@@ -1,13 +1,10 @@
 """Per-student feedback: visible tests with their messages, hidden tests only as counts."""
 
-from __future__ import annotations
-
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .grading import SubmissionResult
+from ..paths import Course
+from ..results import SubmissionResult
 
 
 def feedback_html(result: SubmissionResult) -> str:
@@ -44,7 +41,7 @@ find the difference.</p>
 
 
 def feedback_path(course: Path, result: SubmissionResult) -> Path:
-    return course / "feedback" / result.student_id / result.assignment / "feedback.html"
+    return Course(course).feedback(result.student_id, result.assignment)
 
 
 def write_feedback(course: Path, result: SubmissionResult) -> Path:

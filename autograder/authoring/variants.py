@@ -8,8 +8,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build import REPO
-from .notebook import load_source
+from .. import cells
+from ..paths import REPO, Course
+from ..submission.read import load_source
 
 
 @dataclass
@@ -46,17 +47,16 @@ def solution_answers(source_nb: dict, cell_types: tuple = ("code",)) -> dict[str
     code answers; add "markdown" for the written ones too)."""
     answers = {}
     for cell in source_nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") in cell_types and meta.get("solution"):
-            source = cell.get("source", "")
-            answers[meta["grade_id"]] = "".join(source) if isinstance(source, list) else source
+        grade_id = cells.grade_id(cell)
+        if cell.get("cell_type") in cell_types and grade_id and cells.nbgrader(cell).get("solution"):
+            answers[grade_id] = cells.source(cell)
     return answers
 
 
 def answered_notebook(student_nb: dict, answers: dict[str, str]) -> dict:
     """The student notebook with the cells named in `answers` (by grade_id) holding those answers."""
     for cell in student_nb["cells"]:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        grade_id = cells.grade_id(cell)
         if grade_id in answers:
             cell["source"] = answers[grade_id]
     return student_nb
@@ -64,9 +64,10 @@ def answered_notebook(student_nb: dict, answers: dict[str, str]) -> dict:
 
 def variant_notebook(assignment: str, variant: Variant, repo: Path = REPO) -> dict:
     """The student notebook with the solution's answers, then the variant's answers, filled in."""
-    solution = solution_answers(load_source(repo / "solutions" / assignment / f"{assignment}.ipynb"))
+    course = Course(repo)
+    solution = solution_answers(load_source(course.source_notebook(assignment)))
     unknown = set(variant.answers) - set(solution)
     if unknown:
         raise ValueError(f"{variant.path}: no answer cells named {sorted(unknown)} in {assignment}")
-    nb = json.loads((repo / "assignments" / assignment / f"{assignment}.ipynb").read_text())
+    nb = json.loads(course.release_notebook(assignment).read_text())
     return answered_notebook(nb, {**solution, **variant.answers})

@@ -1,21 +1,12 @@
 """Run a student's code in a separate, locked-down process and talk to it over pipes.
 
-Isolation (Linux; `isolation="auto"` uses it wherever the kernel allows the namespaces):
-- new mount, PID, network, IPC and UTS namespaces (`unshare`); the process sees a fresh,
-  read-only root holding only the system folders and the Python installation (read-only), its
-  trusted grading code (`/grader`, read-only), and three small private tmpfs it may write: its
-  working folder `/sandbox` (also HOME and the current directory), `/tmp` and `/dev/shm`. Not the
-  course, the solutions, the gradebook, the other students' work, the host's /tmp or /dev/shm;
-  of /dev only null, zero, full, random, urandom (and the GPU's nodes where there is one);
-- an unprivileged identity: run by root, the grader gives each sandbox its own unused uid (so
-  ownership protects every file and kernel knob root could otherwise write, and one sandbox's
-  process count cannot starve another's); run by another user, a user namespace maps the
-  sandbox to that same user; either way every capability is dropped and no_new_privs is set
-  (`setpriv`), so it cannot undo any of this; no network;
-- limits: wall time per cell and per probe, memory (resident size of its whole process tree,
-  plus an address-space limit on the CPU), CPU seconds (a backstop for strays), size of any file
-  it writes (its printed output included), processes (root runs only); it dies with the
-  grader (parent-death signal) and is killed as a whole tree.
+The process is started in the namespaces and the filesystem view of `view.py` (or, without them,
+with the limits alone), runs `child.py` there, and answers probes until it is closed. Limits: wall
+time per cell and per probe, memory (resident size of its whole process tree, plus an
+address-space limit on the CPU), CPU seconds (a backstop for strays), size of any file it writes
+(its printed output included), processes (root runs only); it dies with the grader
+(parent-death signal) and is killed as a whole tree.
+
 Without namespaces (`isolation="off"`, or where the kernel forbids them) only the limits apply:
 the student's code then runs as the grader's user and can read what that user can (use it only
 for trusted code, or on a machine that holds nothing else).
@@ -25,8 +16,6 @@ import ctypes
 import json
 import os
 import resource
-import select
-import shlex
 import shutil
 import signal
 import subprocess
@@ -34,44 +23,16 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from . import switch_off
+from . import switch_off, view
+from .channel import Channel, Closed, Garbled, Timeout
+from .limits import Limits
+from .view import GRADER_INSIDE, INSIDE, UID_BASE
 
-CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
 CHILD = Path(__file__).resolve().parent / "child.py"
-INSIDE = "/sandbox"  # the student's writable working folder inside the sandbox
-GRADER_INSIDE = "/grader"  # the trusted code and the job, read-only, inside the sandbox
-MAX_LINE = 32 * 1024 * 1024  # one protocol message; far above any probe's data, far below harm
-UID_BASE = 1_000_000  # run by root: sandbox uid = UID_BASE + the grading process's pid (unused by anyone)
-TMPFS_MB = {"sandbox": 256, "tmp": 256, "shm": 64}  # private writable space (counts against RAM)
-
-
-def _machine_memory_mb() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") >> 20
-    except (ValueError, OSError, AttributeError):
-        return 8192
-
-
-def default_memory_mb() -> int:
-    """Memory per submission: 2 GB (a solution needs ~0.4 GB: Python + torch), less where one worker
-    per core would not fit in half the machine's memory; never under 1 GB."""
-    per_worker = _machine_memory_mb() // 2 // max(1, os.cpu_count() or 1)
-    return max(1024, min(2048, per_worker))
-
-
-@dataclass
-class Limits:
-    cell_timeout: float = 60.0  # one cell of the student's
-    probe_timeout: float = 60.0  # one probe (one test's use of the student's code)
-    total_timeout: float = 600.0  # the whole submission
-    memory_mb: int = default_memory_mb()  # resident memory of the student's process tree
-    output_mb: int = 20  # any file it writes, its printed output included
-    restarts: int = 3  # fresh processes after a crash or a timeout, per submission
-    processes: int = 256  # processes and threads of the sandbox's uid (root runs only)
 
 
 class ChildGone(Exception):
@@ -82,112 +43,6 @@ class ChildGone(Exception):
         self.reason = reason
         self.timed_out = timed_out
         self.tampered = tampered
-
-
-def _as_root() -> bool:
-    return os.geteuid() == 0
-
-
-_NAMESPACES_OK: dict = {}
-
-
-def _unshare_args() -> list[str]:
-    flags = ["--mount", "--pid", "--fork", "--net", "--ipc", "--uts", "--kill-child"]
-    return ["unshare", *flags] if _as_root() else ["unshare", "--user", "--map-root-user", *flags]
-
-
-def namespaces_available() -> bool:
-    """Whether this kernel lets us create the sandbox's namespaces (checked once per identity)."""
-    key = _as_root()
-    if key not in _NAMESPACES_OK:
-        try:
-            ok = subprocess.run([*_unshare_args(), "--", "true"], capture_output=True, timeout=20).returncode == 0
-        except (OSError, subprocess.TimeoutExpired):
-            ok = False
-        _NAMESPACES_OK[key] = ok and shutil.which("setpriv") is not None and shutil.which("chroot") is not None
-    return _NAMESPACES_OK[key]
-
-
-def _cuda_present() -> bool:
-    return any(Path("/dev").glob("nvidia[0-9]*"))
-
-
-def _visible_paths(python: str) -> list[str]:
-    """The host folders the sandbox sees read-only: the system and the Python installation."""
-    visible = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt/conda",
-               sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(python).resolve().parent.parent)]
-    for extra in sys.path:  # site-packages outside the prefixes (not the course: it is never visible)
-        if extra and "site-packages" in extra and Path(extra).is_dir():
-            visible.append(extra)
-    done: list[str] = []
-    for path in sorted(set(visible), key=len):
-        if os.path.lexists(path) and not any(path == d or path.startswith(d + "/") for d in done):
-            done.append(path)
-    return done
-
-
-def _setup_script(work: Path, python: str, argv: list[str], uid: Optional[int], home_owner: int,
-                  covers: Sequence[tuple[Path, str]] = ()) -> str:
-    """Shell run with the namespaces' privileges: build the new root, then become the student.
-
-    `uid`: the unprivileged uid to run as (root runs), None to stay the namespace's mapped user.
-    `covers`: (file, host path) pairs: the file is seen, read-only, in place of that host file (torch's
-    implementations of the graded algorithms, switched off: see switch_off.py)."""
-    q = shlex.quote
-    root = work / "root"
-    lines = ["set -e", f"R={q(str(root))}", "mount --make-rprivate /", 'mkdir -p "$R"',
-             'mount -t tmpfs -o size=1m,mode=755 tmpfs "$R"',
-             # the private /tmp first: a Python installation that lives under /tmp (a CI checkout
-             # there, say) is then bound on top of it instead of being hidden by it
-             'mkdir -p "$R/tmp"',
-             f'mount -t tmpfs -o size={TMPFS_MB["tmp"]}m,mode=1777,nosuid,nodev tmpfs "$R/tmp"']
-    for path in _visible_paths(python):
-        if os.path.islink(path) and os.path.dirname(path) == "/":
-            lines.append(f'ln -s {q(os.readlink(path))} "$R"{q(path)}')
-            continue
-        lines += [f'mkdir -p "$R"{q(path)}', f'mount --rbind {q(path)} "$R"{q(path)}',
-                  f'mount -o remount,bind,ro "$R"{q(path)}']
-    # submounts of those folders: read-only too (best effort: the top ones above must succeed)
-    lines.append("for m in $(awk -v r=\"$R/\" 'index($5, r) == 1 && $5 != r \"tmp\" {print $5}' "
-                 "/proc/self/mountinfo); do "
-                 'mount -o remount,bind,ro "$m" 2>/dev/null || true; done')
-    visible = _visible_paths(python)
-    for file, host in covers:  # only files the sandbox would see at all
-        if any(host.startswith(v.rstrip("/") + "/") for v in visible):
-            lines.append(f'mount --bind {q(str(file))} "$R"{q(host)} && mount -o remount,bind,ro "$R"{q(host)}')
-    devices = ["null", "zero", "full", "random", "urandom"]
-    lines += [
-        'mkdir -p "$R/dev" "$R/proc" "$R/sys" "$R/tmp" "$R' + INSIDE + '" "$R' + GRADER_INSIDE + '"',
-        # /dev: a handful of harmless nodes, the GPU's where there is one, a private /dev/shm
-        'mount -t tmpfs -o size=64k,mode=755 tmpfs "$R/dev"',
-        *[f'touch "$R/dev/{d}" && mount --bind /dev/{d} "$R/dev/{d}"' for d in devices],
-        'for d in /dev/nvidia*; do if [ -c "$d" ]; then touch "$R$d" && mount --bind "$d" "$R$d"; fi; done',
-        'if [ -d /dev/nvidia-caps ]; then mkdir -p "$R/dev/nvidia-caps" && '
-        'mount --rbind /dev/nvidia-caps "$R/dev/nvidia-caps"; fi',
-        'ln -s /proc/self/fd "$R/dev/fd" && ln -s /proc/self/fd/0 "$R/dev/stdin" && '
-        'ln -s /proc/self/fd/1 "$R/dev/stdout" && ln -s /proc/self/fd/2 "$R/dev/stderr"',
-        'mkdir "$R/dev/shm"',
-        f'mount -t tmpfs -o size={TMPFS_MB["shm"]}m,mode=1777,nosuid,nodev tmpfs "$R/dev/shm"',
-        'mount -o remount,ro "$R/dev"',
-        # /proc of the new PID namespace; its kernel knobs read-only
-        'mount -t proc -o nosuid,nodev,noexec proc "$R/proc"',
-        'mount --bind "$R/proc/sys" "$R/proc/sys" && mount -o remount,bind,ro "$R/proc/sys"',
-        'if [ -e "$R/proc/sysrq-trigger" ]; then mount --bind /dev/null "$R/proc/sysrq-trigger" || true; fi',
-        # /sys: a fresh read-only sysfs (no cgroup mounts under it), else the host's, read-only
-        'mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys" 2>/dev/null || '
-        '{ mount --rbind /sys "$R/sys" && mount -o remount,bind,ro "$R/sys"; }',
-        f'mount -t tmpfs -o size={TMPFS_MB["sandbox"]}m,mode=700,uid={home_owner},gid={home_owner},'
-        f'nosuid,nodev tmpfs "$R{INSIDE}"',
-        f'mount --bind {q(str(work / "trusted"))} "$R{GRADER_INSIDE}"',
-        f'mount -o remount,bind,ro "$R{GRADER_INSIDE}"',
-        'mount -o remount,ro "$R"',
-    ]
-    identity = ["--reuid", str(uid), "--regid", str(uid), "--clear-groups"] if uid is not None else []
-    # not `exec`: this shell stays the namespace's first process, so the student's Python is an ordinary
-    # process (the kernel spares the first one signals such as SIGABRT: os.abort() would not abort)
-    lines.append('chroot "$R" setpriv ' + " ".join(identity) + " --bounding-set=-all --inh-caps=-all "
-                 "--no-new-privs --pdeathsig=KILL -- " + " ".join(q(a) for a in [python, *argv]))
-    return "\n".join(lines) + "\n"
 
 
 def _set_parent_death_signal() -> None:
@@ -203,8 +58,8 @@ class Sandbox:
 
     def __init__(self, limits: Limits, isolation: str = "auto", scratch: Optional[Path] = None) -> None:
         self.limits = limits
-        self.isolated = isolation == "on" or (isolation == "auto" and namespaces_available())
-        if isolation == "on" and not namespaces_available():
+        self.isolated = isolation == "on" or (isolation == "auto" and view.namespaces_available())
+        if isolation == "on" and not view.namespaces_available():
             raise RuntimeError("isolation=on but this machine cannot create the sandbox's namespaces (see README)")
         self.scratch = scratch
         self.proc: Optional[subprocess.Popen] = None
@@ -214,13 +69,13 @@ class Sandbox:
         self.peak_rss = 0
         self.stop_reason: Optional[str] = None
         self.stray = 0  # messages during the cells that the child's loop never sends
-        self._buffer = b""
+        self.channel: Optional[Channel] = None
         self._lock = threading.Lock()
 
     @property
     def uid(self) -> Optional[int]:
         """The unprivileged uid the student's code runs as (isolated root runs), else None (the grader's)."""
-        return UID_BASE + os.getpid() if _as_root() and self.isolated else None
+        return UID_BASE + os.getpid() if view.as_root() and self.isolated else None
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, cells: list[dict], check_modules: list[str], tripwires: list[str],
@@ -256,8 +111,8 @@ class Sandbox:
         python = sys.executable
         if self.isolated:
             setup = self.work / "setup.sh"
-            setup.write_text(_setup_script(self.work, python, argv, uid, 0 if uid is None else uid, covers))
-            cmd = [*_unshare_args(), "--", "/bin/sh", str(setup)]
+            setup.write_text(view.setup_script(self.work, python, argv, uid, 0 if uid is None else uid, covers))
+            cmd = [*view.unshare_args(), "--", "/bin/sh", str(setup)]
         else:
             cmd = [python, *argv]
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
@@ -267,7 +122,7 @@ class Sandbox:
             env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
         self.output = open(self.work / "output.txt", "wb")
         limits = self.limits
-        use_as_limit = not _cuda_present()
+        use_as_limit = not view.cuda_present()
         cpu_seconds = int(limits.total_timeout * 2 + 120)
 
         def preexec() -> None:
@@ -289,21 +144,17 @@ class Sandbox:
                                      start_new_session=True)
         os.close(req_r)
         os.close(resp_w)
-        self._requests = os.fdopen(req_w, "w")
-        self._responses = resp_r
+        self.channel = Channel(req_w, resp_r)
         self.killed = None
-        self._buffer = b""
         self._watch = threading.Thread(target=self._watch_memory, daemon=True)
         self._watch.start()
 
     def close(self) -> None:
         if self.proc is not None:
             self._kill("closed")
-            try:
-                self._requests.close()
-            except OSError:
-                pass
-            os.close(self._responses)
+            if self.channel is not None:
+                self.channel.close()
+                self.channel = None
             self.output.close()
             self.proc = None
         if self.work is not None:
@@ -390,39 +241,24 @@ class Sandbox:
 
     # -- protocol -------------------------------------------------------------------------------
     def _read_message(self, timeout: float, doing: str) -> dict:
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._kill(f"time limit: {doing} ran over {timeout:.0f} s")
-                raise ChildGone(self.killed or "time limit", timed_out=True)
-            ready, _, _ = select.select([self._responses], [], [], min(remaining, 0.5))
-            if not ready:
-                if self.proc is not None and self.proc.poll() is not None:
-                    raise ChildGone(self.killed or self._exit_reason(doing))
-                continue
-            chunk = os.read(self._responses, 1 << 20)
-            if not chunk:
-                if self.proc is not None:
-                    try:
-                        self.proc.wait(timeout=5)
-                    except subprocess.TimeoutExpired:
-                        pass
-                raise ChildGone(self.killed or self._exit_reason(doing))
-            self._buffer += chunk
-            if len(self._buffer) > MAX_LINE:
-                self._kill("protocol error: oversized reply")
-                raise ChildGone(self.killed or "protocol error")
-        line, _, self._buffer = self._buffer.partition(b"\n")
+        assert self.channel is not None
         try:
-            message = json.loads(line)
-        except (ValueError, RecursionError):  # garbled, not UTF-8, nested too deep
-            self._kill("protocol error: garbled reply")
+            return self.channel.receive(timeout, lambda: self.proc is not None and self.proc.poll() is not None)
+        except Timeout:
+            self._kill(f"time limit: {doing} ran over {timeout:.0f} s")
+            raise ChildGone(self.killed or "time limit", timed_out=True)
+        except Closed:
+            if self.proc is not None:
+                try:
+                    self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+            raise ChildGone(self.killed or self._exit_reason(doing))
+        except Garbled as error:
+            self._kill(f"protocol error: {error}")
+            if str(error) == "oversized reply":
+                raise ChildGone(self.killed or "protocol error")
             raise ChildGone("the Python process sent garbled data (did the code write to its pipes?)")
-        if not isinstance(message, dict):
-            self._kill("protocol error: garbled reply")
-            raise ChildGone("the Python process sent garbled data (did the code write to its pipes?)")
-        return message
 
     def _exit_reason(self, doing: str) -> str:
         code = self.proc.poll() if self.proc is not None else None
@@ -483,26 +319,18 @@ class Sandbox:
         """Between probes the sandbox has nothing to say: data waiting now was sent by something
         other than the probe loop (the student's code writing to the pipe), so later replies would
         not match their requests. Raise ChildGone(tampered=True) after stopping the process."""
-        if not self._buffer:
-            try:
-                if not select.select([self._responses], [], [], 0)[0]:
-                    return
-                chunk = os.read(self._responses, 1 << 20)
-            except (OSError, ValueError):
-                return
-            if not chunk:  # the end of the pipe: the process is gone, which the probe will report
-                return
-            self._buffer += chunk
+        if self.channel is None or not self.channel.unasked():
+            return
         self._kill("protocol error: data nobody asked for")
         raise ChildGone("the sandbox sent data nobody asked for (written to its pipe?)", tampered=True)
 
     def probe(self, name: str, kwargs: dict, deadline: float) -> Any:
         if self.proc is None or self.proc.poll() is not None:
             raise ChildGone(self.killed or "the Python process is not running")
+        assert self.channel is not None
         try:
-            self._requests.write(json.dumps({"probe": name, "kwargs": kwargs}) + "\n")
-            self._requests.flush()
-        except (BrokenPipeError, OSError):
+            self.channel.send({"probe": name, "kwargs": kwargs})
+        except OSError:
             raise ChildGone(self.killed or self._exit_reason(f"probe {name}"))
         timeout = max(0.1, min(self.limits.probe_timeout, deadline - time.monotonic()))
         return self._read_message(timeout, "a test of your code")

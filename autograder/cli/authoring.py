@@ -1,15 +1,14 @@
-"""The instructor's and the maintainer's commands."""
+"""The maintainer's commands: `build` (every notebook from its one source) and `book` (the static site)."""
 
 import argparse
 import subprocess
 import sys
-from typing import Optional
 
-from .paths import REPO
+from ..paths import REPO
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .build import build  # jupytext, nbformat, nbgrader: only for this command
+    from ..authoring.build import build  # jupytext, nbformat, nbgrader: only for this command
 
     for path in build(REPO, args.assignments or None):
         print(f"wrote {path.relative_to(REPO)}")
@@ -56,21 +55,10 @@ def _forget_outputs_made_with_old_course_code() -> None:
     stamp.write_text(digest.hexdigest())
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def add_commands(sub: "argparse._SubParsersAction") -> None:
     p = sub.add_parser("build", help="regenerate solutions/*.ipynb and assignments/ from solutions/*/*.py")
     p.add_argument("assignments", nargs="*")
     p.set_defaults(run=_build)
     p = sub.add_parser("book", help="build the static book into _build/html")
     p.add_argument("--all", action="store_true", help="rebuild every page, not only what changed")
     p.set_defaults(run=_book)
-    try:
-        from .grade_cli import add_grade_command
-    except ImportError:  # grading pieces not present yet
-        pass
-    else:
-        add_grade_command(sub)
-    args = parser.parse_args(argv)
-    return args.run(args)
-

@@ -18,9 +18,11 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
-from .notebook import load_source, source_cells
+from ..paths import Course
+from ..results import SubmissionResult, is_blank_answer
+from ..submission.program import source_cells
+from ..submission.read import load_source
 
-BLANK_ANSWERS = ("", "YOUR ANSWER HERE")
 ATTEMPTS = 8
 T = TypeVar("T")
 
@@ -89,7 +91,7 @@ def open_gradebook(db_url: str) -> Any:
 
 
 def default_db_url(course: Path) -> str:
-    return f"sqlite:///{(course / 'gradebook.db').resolve()}"
+    return f"sqlite:///{Course(course).gradebook_db.resolve()}"
 
 
 def _retrying(what: str, action: Callable[[], T]) -> T:
@@ -155,7 +157,7 @@ def ensure_assignment(db_url: str, assignment: str, source_path: Path) -> None:
         _retrying(f"setting up {assignment}", setup)
 
 
-def record(db_url: str, result: Any, notebook: str) -> None:
+def record(db_url: str, result: SubmissionResult, notebook: str) -> None:
     """Store one student's result: auto scores for the tests, hand-graded answers flagged for grading."""
 
     def write() -> None:
@@ -174,7 +176,7 @@ def record(db_url: str, result: Any, notebook: str) -> None:
                     grade.needs_manual_grade = False
                 for grade_id, answer in result.manual_answers.items():
                     grade = gb.find_grade(grade_id, notebook, result.assignment, result.student_id)
-                    blank = answer.strip() in BLANK_ANSWERS
+                    blank = is_blank_answer(answer)
                     grade.auto_score = 0.0 if blank else None
                     grade.needs_manual_grade = not blank
                 if not result.manual_answers and result.status != "ok" and not result.tests:

@@ -20,12 +20,15 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
+from ..paths import Course
+from ..results import SubmissionResult
+
 TOP_MESSAGES = 12
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])", re.I)
 
 
 def report_path(course: Path, assignment: str) -> Path:
-    return course / "reports" / assignment / "report.html"
+    return Course(course).report(assignment)
 
 
 NOT_WRITTEN = "not written yet (the code raises NotImplementedError)"
@@ -41,7 +44,7 @@ def normalise_message(message: str, limit: int = 160) -> str:
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
-def summarise(results: Iterable[Any]) -> dict:
+def summarise(results: Iterable[SubmissionResult]) -> dict:
     """Everything the page shows, as plain data (the tests look at this too)."""
     results = list(results)
     scores = [r.score for r in results]
@@ -82,8 +85,7 @@ def summarise(results: Iterable[Any]) -> dict:
                       "example": who[0][2]} for kind, who in common],
         "flagged": [r for r in results if r.flags],
         "not_ok": [r for r in results if r.status != "ok"],
-        "manual": sum(1 for r in results
-                      if any(a.strip() not in ("", "YOUR ANSWER HERE") for a in r.manual_answers.values())),
+        "manual": sum(1 for r in results if r.needs_manual_grade),
         "seconds": sum(r.seconds for r in results),
     }
 
@@ -151,13 +153,13 @@ def _figures(s: dict) -> dict[str, dict]:
     return figures
 
 
-def _feedback_link(course: Path, page: Path, r: Any) -> str:
-    target = course / "feedback" / r.student_id / r.assignment / "feedback.html"
+def _feedback_link(course: Path, page: Path, r: SubmissionResult) -> str:
+    target = Course(course).feedback(r.student_id, r.assignment)
     href = os.path.relpath(target, page.parent).replace(os.sep, "/")
     return f"<a href='{html.escape(href, quote=True)}'>{html.escape(r.student_id)}</a>"
 
 
-def report_html(course: Path, assignment: str, results: list[Any], source: Optional[Path] = None) -> str:
+def report_html(course: Path, assignment: str, results: list[SubmissionResult], source: Optional[Path] = None) -> str:
     esc = html.escape
     page = report_path(course, assignment)
     s = summarise(results)
@@ -225,7 +227,8 @@ never in the students' feedback.</p>
 """
 
 
-def write_report(course: Path, assignment: str, results: list[Any], source: Optional[Path] = None) -> Path:
+def write_report(course: Path, assignment: str, results: list[SubmissionResult],
+                 source: Optional[Path] = None) -> Path:
     path = report_path(course, assignment)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

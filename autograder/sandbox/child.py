@@ -1,6 +1,6 @@
 """The sandboxed side of grading: run the student's cells, then answer probe requests.
 
-Started by `sandbox.py` inside its namespaces, as an unprivileged user with no capabilities. It
+Started by `process.py` inside its namespaces, as an unprivileged user with no capabilities. It
 talks to the grader over two inherited pipes, one JSON object per line. Nothing it sends is
 trusted: the student's code runs in this process and could rewrite any of it, so the grader only
 reads data from it, checks that the data has the shape the probe returns, and compares it with

@@ -1,0 +1,98 @@
+"""The grader's end of the pipes to a sandbox: one JSON object per line, each way.
+
+Framing only: what the messages mean (cell events, probe replies) is the sandbox's business
+(process.py). Nothing read here is trusted: a line that is not a JSON object, or longer than any
+honest message, is an error, never data.
+"""
+
+import json
+import os
+import select
+import time
+from typing import Callable
+
+MAX_LINE = 32 * 1024 * 1024  # one protocol message; far above any probe's data, far below harm
+
+
+class ChannelError(Exception):
+    """The other end broke the framing, went away or said nothing in time."""
+
+
+class Timeout(ChannelError):
+    pass
+
+
+class Closed(ChannelError):
+    """The other end closed its pipe (the process ended)."""
+
+
+class Garbled(ChannelError):
+    """A line that is not a JSON object (or is too long to be one the child sends)."""
+
+
+class Channel:
+    """Requests out through `write_fd`, messages in through `read_fd`."""
+
+    def __init__(self, write_fd: int, read_fd: int) -> None:
+        self._out = os.fdopen(write_fd, "w")
+        self._in = read_fd
+        self._buffer = b""
+
+    def send(self, message: dict) -> None:
+        """Raises OSError (BrokenPipeError) when the other end is gone."""
+        self._out.write(json.dumps(message) + "\n")
+        self._out.flush()
+
+    def receive(self, timeout: float, ended: Callable[[], bool]) -> dict:
+        """The next message; `ended()` says whether the other end's process has exited (checked while
+        waiting, so a dead process is noticed within half a second)."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Timeout()
+            ready, _, _ = select.select([self._in], [], [], min(remaining, 0.5))
+            if not ready:
+                if ended():
+                    raise Closed()
+                continue
+            chunk = os.read(self._in, 1 << 20)
+            if not chunk:
+                raise Closed()
+            self._buffer += chunk
+            if len(self._buffer) > MAX_LINE:
+                raise Garbled("oversized reply")
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        try:
+            message = json.loads(line)
+        except (ValueError, RecursionError):  # garbled, not UTF-8, nested too deep
+            raise Garbled("garbled reply")
+        if not isinstance(message, dict):
+            raise Garbled("garbled reply")
+        return message
+
+    def unasked(self) -> bool:
+        """Whether data is waiting that nobody asked for (read into the buffer if so). Between probes
+        the sandbox has nothing to say: such data was written by something other than its loop."""
+        if self._buffer:
+            return True
+        try:
+            if not select.select([self._in], [], [], 0)[0]:
+                return False
+            chunk = os.read(self._in, 1 << 20)
+        except (OSError, ValueError):
+            return False
+        if not chunk:  # the end of the pipe: the process is gone, which the next read reports
+            return False
+        self._buffer += chunk
+        return True
+
+    def close(self) -> None:
+        try:
+            self._out.close()
+        except OSError:
+            pass
+        try:
+            os.close(self._in)
+        except OSError:
+            pass
