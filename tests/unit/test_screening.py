@@ -1,0 +1,40 @@
+"""What the source shows, found by parsing it: code to put before a person, the cells defining a name."""
+
+from autograder.submission.screening import defining_sources, suspicious_code, top_level_names
+
+
+def test_reaching_into_the_interpreter_is_seen():
+    hits = suspicious_code([
+        "import sys\nsys.settrace(None)", "import ctypes", "f = sys._getframe(1).f_back",
+        "getattr(torch.ops.aten, '_fused_' + 'adam_')", "open('/proc/self/mem')", "os._exit(0)",
+        "exec('x = 1')", "from importlib import reload",
+    ])
+    for expected in ("settrace", "ctypes", "_getframe", "f_back", "getattr(computed name)", "'/proc/self/mem'",
+                     "_exit", "exec()", "importlib"):
+        assert expected in hits, (expected, hits)
+
+
+def test_ordinary_optimizer_code_is_not_suspicious():
+    code = '''
+import math
+import torch
+from torch.optim import Optimizer
+
+
+class MyAdam(Optimizer):
+    def step(self, closure=None):
+        for group in self.param_groups:
+            lr = getattr(self, "lr_override", group["lr"])
+            for p in group["params"]:
+                state = self.state[p]
+                state.setdefault("step", 0)
+        return None
+'''
+    assert suspicious_code([code, "not python ("]) == []
+
+
+def test_defining_sources_finds_the_cells_that_define_a_name():
+    a, b, c = "class MyAdam:\n    pass", "MyNAdam = 3", "x, (MyAdam, y) = 1, (2, 3)"
+    assert top_level_names(c) == {"x", "MyAdam", "y"}
+    assert defining_sources([a, b, c], "MyAdam") == [a, c]
+    assert defining_sources([a, b], "Missing") == [a, b]
