@@ -1,7 +1,8 @@
 """Helpers for the class-grading tests (parallel, Dask, PostgreSQL, report): a small Adam class.
 
 The class: the solution's answers in the student notebook (full marks), MyAdam only (partial),
-the blank student version (0), an invalid notebook, and an entry that is a file, not a folder.
+the blank student version (0), an invalid notebook, an entry that is a file, not a folder, and a
+notebook that is a symbolic link to the solutions (refused, by local workers and Dask workers alike).
 """
 
 import csv
@@ -17,11 +18,13 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from autograder.variants import answered_notebook, solution_answers
+from autograder.authoring.variants import answered_notebook, solution_answers
+from autograder.paths import THIS_REPO, Course, notebook_name
 
 ASSIGNMENT = "adam"
 CLASS = {"ann-full": "full", "bob-partial": "partial", "cat-blank": "blank", "dan-broken": "broken",
-         "eve-file": "file"}
+         "eve-file": "file", "fay-link": "link"}
+LINK_STATUS = f"{ASSIGNMENT}.ipynb is a symbolic link (not graded)"
 TIMING_COLUMNS = {"seconds"}
 RUN_DEPENDENT = {"seconds", "timings", "peak_memory_mb"}  # result.json fields that vary from run to run
 
@@ -30,8 +33,8 @@ def adam_submission(kind: str) -> bytes:
     """A submitted notebook: the student version with all (full), MyAdam's (partial) or no answers."""
     if kind == "broken":
         return b'{"cells": [ this is not json'
-    source = json.loads((REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
-    nb = json.loads((REPO / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    source = json.loads(THIS_REPO.source_notebook(ASSIGNMENT).read_text())
+    nb = json.loads(THIS_REPO.release_notebook(ASSIGNMENT).read_text())
     answers = solution_answers(source, ("code", "markdown"))
     keep = {"full": set(answers), "partial": {"adam-impl"}, "blank": set()}[kind]
     nb = answered_notebook(nb, {k: v for k, v in answers.items() if k in keep})
@@ -42,17 +45,21 @@ def make_course(root: Path, students: dict[str, str] = CLASS) -> Path:
     """A course folder with its own copy of the source notebook (`solutions/adam/adam.ipynb`: the
     grader prefers it to the repository's, which may be regenerated meanwhile) and
     `submitted/<student>/adam/adam.ipynb` for each (student, kind)."""
-    source = root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    course = Course(root)
+    source = course.source_notebook(ASSIGNMENT)
     source.parent.mkdir(parents=True, exist_ok=True)
-    source.write_bytes((REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_bytes())
+    source.write_bytes(THIS_REPO.source_notebook(ASSIGNMENT).read_bytes())
     for student, kind in students.items():
-        entry = root / "submitted" / student / ASSIGNMENT
+        entry = course.submission(student, ASSIGNMENT)
         entry.parent.mkdir(parents=True, exist_ok=True)
         if kind == "file":
             entry.write_text("a file where a folder should be")
             continue
         entry.mkdir()
-        (entry / f"{ASSIGNMENT}.ipynb").write_bytes(adam_submission(kind))
+        if kind == "link":  # the solutions, passed off as one's own
+            (entry / notebook_name(ASSIGNMENT)).symlink_to(source.resolve())
+            continue
+        (entry / notebook_name(ASSIGNMENT)).write_bytes(adam_submission(kind))
     return root
 
 
@@ -66,7 +73,7 @@ def grade(course: Path, *extra: str, timeout: float = 300, check: bool = True) -
 
 
 def csv_rows(course: Path) -> dict[str, dict]:
-    with open(course / "grades.csv", newline="") as f:
+    with open(Course(course).grades_csv, newline="") as f:
         return {r["student_id"]: r for r in csv.DictReader(f)}
 
 

@@ -4,9 +4,11 @@ gradebook and feedback written for every student, one GPU per local worker."""
 import re
 import shutil
 
+import pytest
 from scale_fixtures import (  # noqa: F401  (graded_class is a fixture)
     ASSIGNMENT,
     CLASS,
+    LINK_STATUS,
     copy_submissions,
     csv_rows,
     grade,
@@ -16,8 +18,11 @@ from scale_fixtures import (  # noqa: F401  (graded_class is a fixture)
     without_timing,
 )
 
-from autograder import gradebook
-from autograder.classroom import CSV_COLUMNS, LocalPool, cores, cuda_devices, default_workers
+from autograder.classroom import gradebook
+from autograder.classroom.grades_csv import CSV_COLUMNS
+from autograder.classroom.local import LocalBackend, cores, cuda_devices, default_workers
+
+pytestmark = pytest.mark.slow  # grades classes or drives programs in subprocesses
 
 
 def test_one_worker_and_two_workers_grade_alike(graded_class, tmp_path):  # noqa: F811
@@ -36,12 +41,14 @@ def test_one_worker_and_two_workers_grade_alike(graded_class, tmp_path):  # noqa
     assert float(rows["cat-blank"]["score"]) == 0 and rows["cat-blank"]["status"] == "ok"
     assert "invalid notebook JSON" in rows["dan-broken"]["status"]
     assert rows["eve-file"]["status"] == "submission is not a folder"
+    assert rows["fay-link"]["status"] == LINK_STATUS and rows["fay-link"]["score"] == "0"
 
     # progress: one line per submission with a bar, the count and an ETA (readable in a CI log)
     lines = [line for line in run.stderr.splitlines() if line.startswith("[")]
     assert len(lines) == len(CLASS), run.stderr
-    assert all(re.match(r"\[#* *\] \d+/5 \S+: \S+/\S+ .* elapsed .* ETA ", line) for line in lines), lines
-    assert lines[-1].startswith("[" + "#" * 20 + "] 5/5")
+    total = len(CLASS)
+    assert all(re.match(rf"\[#* *\] \d+/{total} \S+: \S+/\S+ .* elapsed .* ETA ", line) for line in lines), lines
+    assert lines[-1].startswith("[" + "#" * 20 + f"] {total}/{total}")
     assert "on 1 local worker(s)" in run.stderr
 
 
@@ -65,7 +72,8 @@ def test_unchanged_submissions_are_not_graded_again(graded_class, tmp_path):  # 
     run = grade(course, "--workers", "2", "--no-report")
     assert "unchanged since the last run" in run.stderr
     graded = {m.group(1) for m in re.finditer(r"^\[[# ]*\] \d+/\d+ (\S+):", run.stderr, re.M)}
-    assert graded == {"cat-blank", "eve-file"}, run.stderr  # the changed one, and the entry with nothing to keep
+    # the changed one, and the entries with nothing to keep
+    assert graded == {"cat-blank", "eve-file", "fay-link"}, run.stderr
     rows = csv_rows(course)
     assert rows["cat-blank"]["score"] == rows["ann-full"]["score"]
     scores = gradebook.read_scores(gradebook.default_db_url(course), ASSIGNMENT)
@@ -73,12 +81,12 @@ def test_unchanged_submissions_are_not_graded_again(graded_class, tmp_path):  # 
 
 
 def test_local_workers_take_one_gpu_each_round_robin():
-    pool = LocalPool(2, ["3", "5"])
+    pool = LocalBackend(2, ["3", "5"])
     try:
         seen = {f.result(timeout=120) for f in [pool.pool.submit(report_env_value, "CUDA_VISIBLE_DEVICES")
                                                 for _ in range(4)]}
     finally:
-        pool.shutdown()
+        pool.close()
     assert seen == {"3", "5"}
 
 
