@@ -12,6 +12,19 @@ from dataclasses import asdict, dataclass, field
 BLANK_ANSWERS = ("", "YOUR ANSWER HERE")
 
 
+# Student-controlled text (notes naming their cells, statuses, messages) is capped at this length
+# where a person reads it among many (grades.csv, the gradebook, the report); result.json keeps it all.
+FIELD_LIMIT = 300
+
+
+def capped(text: str, limit: int = FIELD_LIMIT) -> str:
+    """`text` cut to at most `limit` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    kept = max(0, limit - 60)  # room for the note below
+    return f"{text[:kept]}… [{len(text) - kept} more characters in result.json]"
+
+
 def is_blank_answer(text: str) -> bool:
     """A written answer the student left as it came: nothing for a person to grade."""
     return text.strip() in BLANK_ANSWERS

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from autograder.results import SubmissionResult, TestResult, is_blank_answer, read_result, result_json
+from autograder.results import SubmissionResult, TestResult, capped, is_blank_answer, read_result, result_json
 
 
 def test_a_result_round_trips_and_ignores_unknown_fields():
@@ -34,3 +34,9 @@ def test_the_class_level_modules_load_without_torch():
             "print(sorted(m for m in ('torch', 'numpy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_long_student_text_is_capped_saying_so():
+    assert capped("short") == "short"
+    long = capped("x" * 200_000)
+    assert len(long) <= 300 and long.endswith("[199760 more characters in result.json]")
