@@ -48,7 +48,7 @@ def default_workers() -> int:
 # What every worker needs, imported once by the fork server (see _warm_up at the end of this file).
 # torch._dynamo: torch imports it lazily at the first optimizer a test builds (~1.5 s of CPU, sympy
 # included), in every worker otherwise.
-_PRELOAD = ["autograder.grading.submission", "torch._dynamo"] + sorted(
+_PRELOAD = ["autograder.grading.submission", "torch._dynamo", "IPython.core.inputtransformer2"] + sorted(
     f"autograder.checks.{p.stem}" for p in (Path(__file__).resolve().parent.parent / "checks").glob("*.py")
     if p.stem != "__init__")
 
@@ -63,6 +63,10 @@ def _warm_up() -> None:
             importlib.import_module(name)
         except Exception:
             pass
+    try:  # what the sandboxes may see: read once from the installed packages' records (~1 s)
+        importlib.import_module("autograder.sandbox.view").allowed_entries()
+    except Exception:
+        pass
 
 
 def _start_worker(counter: Any, devices: list[str], threads: int) -> None:

@@ -47,6 +47,19 @@ class RemoteStudent:
         return defining_sources([c.source for c in self.session.program.cells if c.kind == "answer"], name)
 
 
+def as_python(source: str) -> str:
+    """A cell's IPython syntax (magics, !shell) as plain Python, done here: the sandbox has no IPython.
+    The transformation only rewrites text (to calls of get_ipython(), which do nothing while grading)."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return source
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # a cell IPython cannot parse stays as it is: running it reports its error
+        return source
+
+
 class StudentCodeStopped(Exception):
     """The student's process died or hung during a test: that test fails with this reason."""
 
@@ -82,7 +95,7 @@ class Session:
         for c in self.program.cells:
             if c.kind not in ("setup", "answer"):
                 continue
-            source = c.source
+            source = as_python(c.source)
             if c.grade_id in self.skip:
                 source = f"raise RuntimeError({self.skip[c.grade_id]!r})"
             cells.append({"grade_id": c.grade_id, "source": source})

@@ -8,10 +8,10 @@ honest message, is an error, never data.
 import json
 import os
 import select
-import time
-from typing import Callable
+from typing import Callable, Optional
 
 MAX_LINE = 32 * 1024 * 1024  # one protocol message; far above any probe's data, far below harm
+POLL = 0.2  # seconds between looks at the limits while waiting
 
 
 class ChannelError(Exception):
@@ -19,7 +19,7 @@ class ChannelError(Exception):
 
 
 class Timeout(ChannelError):
-    pass
+    """The caller's limit ran out first (the message says which)."""
 
 
 class Closed(ChannelError):
@@ -43,15 +43,14 @@ class Channel:
         self._out.write(json.dumps(message) + "\n")
         self._out.flush()
 
-    def receive(self, timeout: float, ended: Callable[[], bool]) -> dict:
-        """The next message; `ended()` says whether the other end's process has exited (checked while
-        waiting, so a dead process is noticed within half a second)."""
-        deadline = time.monotonic() + timeout
+    def receive(self, expired: Callable[[], Optional[str]], ended: Callable[[], bool]) -> dict:
+        """The next message. Checked while waiting (every POLL seconds): `expired()`, a reason to stop
+        waiting (raised as Timeout) or None; `ended()`, whether the other end's process has exited."""
         while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise Timeout()
-            ready, _, _ = select.select([self._in], [], [], min(remaining, 0.5))
+            reason = expired()
+            if reason:
+                raise Timeout(reason)
+            ready, _, _ = select.select([self._in], [], [], POLL)
             if not ready:
                 if ended():
                     raise Closed()

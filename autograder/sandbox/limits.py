@@ -1,4 +1,9 @@
-"""What one submission may use: time per cell and per probe, memory, output, processes, restarts."""
+"""What one submission may use: time per cell and per probe, memory, CPU, output, processes, restarts.
+
+Time limits count the CPU time of the student's processes (the same for correct code however busy
+the machine is), with WALL_FACTOR times as much wall time for code that waits without computing
+(sandbox/process.py); the whole submission's limit is wall time.
+"""
 
 import os
 from dataclasses import dataclass
@@ -20,10 +25,11 @@ def default_memory_mb() -> int:
 
 @dataclass
 class Limits:
-    cell_timeout: float = 60.0  # one cell of the student's
-    probe_timeout: float = 60.0  # one probe (one test's use of the student's code)
-    total_timeout: float = 600.0  # the whole submission
-    memory_mb: int = default_memory_mb()  # resident memory of the student's process tree
+    cell_timeout: float = 60.0  # one cell of the student's: seconds of CPU time
+    probe_timeout: float = 60.0  # one probe (one test's use of the student's code): seconds of CPU time
+    total_timeout: float = 600.0  # the whole submission: seconds of wall time
+    memory_mb: int = default_memory_mb()  # the student's processes and the files they write in their tmpfs
+    cpus: float = 1.0  # CPU share of one sandbox, where cgroups allow (a neighbour's loops cannot slow it)
     output_mb: int = 20  # any file it writes, its printed output included
     restarts: int = 3  # fresh processes after a crash or a timeout, per submission
     processes: int = 256  # processes and threads of the sandbox's uid (root runs only)

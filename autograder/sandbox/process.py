@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from . import switch_off, view
+from .cgroups import Cgroup
 from .channel import Channel, Closed, Garbled, Timeout
 from .limits import Limits
 from .view import GRADER_INSIDE, INSIDE, UID_BASE
@@ -45,10 +46,16 @@ class ChildGone(Exception):
         self.tampered = tampered
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True)
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+WALL_FACTOR = 10  # a limit counts CPU time; code that waits without computing gets this many times more wall time
+START_UP = 60.0  # seconds of CPU for the interpreter, torch and the checks to start (~2 s)
+
+
 def _set_parent_death_signal() -> None:
     """In a forked child: SIGKILL when the grading process dies (no sandbox outlives its grader)."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
 
@@ -60,7 +67,8 @@ class Sandbox:
         self.limits = limits
         self.isolated = isolation == "on" or (isolation == "auto" and view.namespaces_available())
         if isolation == "on" and not view.namespaces_available():
-            raise RuntimeError("isolation=on but this machine cannot create the sandbox's namespaces (see README)")
+            raise RuntimeError("isolation=on but bubblewrap cannot build the sandbox here (install Debian's "
+                               "bubblewrap; see README)")
         self.scratch = scratch
         self.proc: Optional[subprocess.Popen] = None
         self.work: Optional[Path] = None
@@ -70,6 +78,8 @@ class Sandbox:
         self.stop_reason: Optional[str] = None
         self.stray = 0  # messages during the cells that the child's loop never sends
         self.channel: Optional[Channel] = None
+        self.cgroup: Optional[Cgroup] = None
+        self.cgroup_note = ""  # why there is no cgroup, where there is none
         self._lock = threading.Lock()
 
     @property
@@ -109,21 +119,29 @@ class Sandbox:
         resp_r, resp_w = os.pipe()
         argv = [f"{base}/child.py", f"{base}/job.json", str(req_r), str(resp_w)]
         python = sys.executable
+        limits = self.limits
+        tmpfs = view.tmpfs_sizes(limits.memory_mb)
+        binds: list[tuple[str, str]] = []
         if self.isolated:
-            setup = self.work / "setup.sh"
-            setup.write_text(view.setup_script(self.work, python, argv, uid, 0 if uid is None else uid, covers))
-            cmd = [*view.unshare_args(), "--", "/bin/sh", str(setup)]
+            args = view.bwrap_args(python, trusted, tmpfs, covers, view.gpu_nodes() if view.cuda_present() else ())
+            if uid is not None:  # bubblewrap opens its sources as the sandbox's user: stage what it cannot reach
+                args, binds = view.prepare_stage(args, self.work / "stage")
+            cmd = [*args, "--", python, *argv]
         else:
             cmd = [python, *argv]
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
                "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-        if "CUDA_VISIBLE_DEVICES" in os.environ:
-            env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
+        for name in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH"):  # a GPU machine's driver may need the second
+            if name in os.environ:
+                env[name] = os.environ[name]
         self.output = open(self.work / "output.txt", "wb")
-        limits = self.limits
-        use_as_limit = not view.cuda_present()
+        self.cgroup, self.cgroup_note = Cgroup.create(f"{os.getpid()}-{self.work.name}", limits.memory_mb,
+                                                      limits.cpus, limits.processes)
+        group = self.cgroup
+        use_as_limit = not view.cuda_present() and group is None
         cpu_seconds = int(limits.total_timeout * 2 + 120)
+        drop = view.become(uid)
 
         def preexec() -> None:
             _set_parent_death_signal()
@@ -135,15 +153,23 @@ class Sandbox:
             if use_as_limit:  # CUDA reserves huge address space: on a GPU only the RSS watch applies
                 cap = (limits.memory_mb + 3072) << 20
                 resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-            if uid is not None and self.isolated:  # counts the sandbox uid's processes (root is exempt)
+            if uid is not None:  # counts the sandbox uid's processes (root is exempt)
                 resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+            if group is not None:
+                group.attach(0)
+            view.bind_in_private_namespace(binds)
+            drop()
 
+        # without a cgroup the tmpfs it writes is not seen in its resident memory: count them as used
+        self.memory_cap = limits.memory_mb if group is not None else limits.memory_mb - sum(tmpfs.values())
         self.started_at = time.monotonic()
-        self.proc = subprocess.Popen(cmd, pass_fds=(req_r, resp_w), stdin=subprocess.DEVNULL, stdout=self.output,
-                                     stderr=subprocess.STDOUT, cwd=self.work, env=env, preexec_fn=preexec,
-                                     start_new_session=True)
-        os.close(req_r)
-        os.close(resp_w)
+        try:
+            self.proc = subprocess.Popen(cmd, pass_fds=(req_r, resp_w), stdin=subprocess.DEVNULL, stdout=self.output,
+                                         stderr=subprocess.STDOUT, cwd=self.work, env=env, preexec_fn=preexec,
+                                         start_new_session=True)
+        finally:
+            os.close(req_r)
+            os.close(resp_w)
         self.channel = Channel(req_w, resp_r)
         self.killed = None
         self._watch = threading.Thread(target=self._watch_memory, daemon=True)
@@ -157,6 +183,11 @@ class Sandbox:
                 self.channel = None
             self.output.close()
             self.proc = None
+        if self.cgroup is not None:
+            peak = self.cgroup.memory_peak()
+            self.peak_rss = max(self.peak_rss, peak or 0)
+            self.cgroup.remove()
+            self.cgroup = None
         if self.work is not None:
             shutil.rmtree(self.work, ignore_errors=True)
             self.work = None
@@ -230,22 +261,52 @@ class Sandbox:
         return total
 
     def _watch_memory(self) -> None:
-        proc, cap = self.proc, self.limits.memory_mb << 20
+        proc, cap = self.proc, self.memory_cap << 20
         while proc is not None and proc.poll() is None:
             rss = self._tree_rss(proc.pid)
             self.peak_rss = max(self.peak_rss, rss)
-            if rss > cap:
+            if rss > cap:  # with a cgroup the kernel stops it first: this is the fallback
                 self._kill(f"memory limit ({self.limits.memory_mb} MB) exceeded")
                 return
             time.sleep(0.05)
 
+    # -- time -----------------------------------------------------------------------------------
+    def cpu_seconds(self) -> float:
+        """CPU time the student's processes have used (the cgroup's count, else the live process tree's)."""
+        if self.cgroup is not None:
+            used = self.cgroup.cpu_seconds()
+            if used is not None:
+                return used
+        total = 0
+        for pid in self._tree(self.proc.pid) if self.proc is not None else []:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rpartition(")")[2].split()
+                total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+            except (OSError, ValueError, IndexError):
+                continue
+        return total / CLOCK_TICKS
+
     # -- protocol -------------------------------------------------------------------------------
-    def _read_message(self, timeout: float, doing: str) -> dict:
+    def _read_message(self, cpu_limit: float, doing: str, deadline: float) -> dict:
+        """The next message, within `cpu_limit` seconds of the sandbox's CPU time (what a correct cell
+        needs, whatever the machine's load), WALL_FACTOR times that in wall time (code that waits
+        without computing), and the submission's `deadline`."""
         assert self.channel is not None
+        started, cpu_before = time.monotonic(), self.cpu_seconds()
+        wall = max(0.1, min(cpu_limit * WALL_FACTOR, deadline - started))
+
+        def expired() -> Optional[str]:
+            if time.monotonic() - started > wall:
+                return f"time limit: {doing} ran over {wall:.0f} s"
+            if self.cpu_seconds() - cpu_before > cpu_limit:
+                return f"time limit: {doing} used more than {cpu_limit:g} s of CPU time"
+            return None
+
         try:
-            return self.channel.receive(timeout, lambda: self.proc is not None and self.proc.poll() is not None)
-        except Timeout:
-            self._kill(f"time limit: {doing} ran over {timeout:.0f} s")
+            return self.channel.receive(expired, lambda: self.proc is not None and self.proc.poll() is not None)
+        except Timeout as timeout:
+            self._kill(str(timeout))
             raise ChildGone(self.killed or "time limit", timed_out=True)
         except Closed:
             if self.proc is not None:
@@ -261,6 +322,8 @@ class Sandbox:
             raise ChildGone("the Python process sent garbled data (did the code write to its pipes?)")
 
     def _exit_reason(self, doing: str) -> str:
+        if self.cgroup is not None and self.cgroup.oom_killed():
+            return f"memory limit ({self.limits.memory_mb} MB) exceeded"
         code = self.proc.poll() if self.proc is not None else None
         if code is None:
             return f"the Python process stopped answering during {doing}"
@@ -270,7 +333,7 @@ class Sandbox:
             except ValueError:
                 name = str(-code)
             return f"the Python process was killed by signal {name} during {doing}"
-        if code >= 128 and code - 128 in signal.valid_signals():  # unshare reports a killed child so
+        if code >= 128 and code - 128 in signal.valid_signals():  # bubblewrap reports a killed child so
             return f"the Python process was killed by signal {signal.Signals(code - 128).name} during {doing}"
         return f"the Python process exited (code {code}) during {doing}"
 
@@ -285,11 +348,10 @@ class Sandbox:
         expected = [c["grade_id"] for c in cells]
         first_event: Optional[float] = None
         while True:
-            remaining = max(0.1, deadline - time.monotonic())
-            timeout = min(self.limits.cell_timeout, remaining) if current else min(120.0, remaining)
+            limit = self.limits.cell_timeout if current else START_UP
             doing = f"cell {current}" if current else "start-up"
             try:
-                message = self._read_message(timeout, doing)
+                message = self._read_message(limit, doing, deadline)
             except ChildGone as gone:
                 self.stop_reason = gone.reason
                 self._time(first_event)
@@ -332,5 +394,4 @@ class Sandbox:
             self.channel.send({"probe": name, "kwargs": kwargs})
         except OSError:
             raise ChildGone(self.killed or self._exit_reason(f"probe {name}"))
-        timeout = max(0.1, min(self.limits.probe_timeout, deadline - time.monotonic()))
-        return self._read_message(timeout, "a test of your code")
+        return self._read_message(self.limits.probe_timeout, "a test of your code", deadline)
