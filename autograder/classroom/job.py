@@ -23,6 +23,7 @@ class ClassJob:
     students: Optional[list[str]] = None
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
     gpus: Optional[list[str]] = None  # CUDA devices to pin local workers to (None: all this machine has)
+    similarity: bool = True  # compare the graded code with torch's and with each other (similarity.py)
 
     @property
     def layout(self) -> Course:

@@ -159,6 +159,28 @@ def _feedback_link(course: Path, page: Path, r: SubmissionResult) -> str:
     return f"<a href='{html.escape(href, quote=True)}'>{html.escape(r.student_id)}</a>"
 
 
+def _similar_code(path: Path) -> str:
+    """The similarity findings (similarity.py), each with the matching code marked, side by side."""
+    from .similarity import read_findings
+
+    findings = read_findings(path)
+    if findings is None:
+        return ""
+    esc = html.escape
+    parts = [f"<h2>Similar code</h2><p>{findings.compared} answer cell(s) compared with torch's source and with "
+             f"each other. Mostly the same code is flagged for you to look at; it changes no grade.</p>"]
+    if not findings.torch and not findings.pairs:
+        parts.append("<p class='none'>No answer is mostly torch's code or another student's.</p>")
+    for m in findings.torch:
+        parts.append(f"<h3>{esc(m.who)}: {esc(m.name)} — {m.share:.0%} of it is in "
+                     f"{esc(m.other.removeprefix('torch:'))}</h3><pre class='code'>{m.html}</pre>")
+    for m in findings.pairs:
+        parts.append(f"<h3>{esc(m.name)}: {esc(m.who)} ({m.share:.0%} shared) and {esc(m.other)} "
+                     f"({m.other_share:.0%} shared)</h3><div class='pair'><pre class='code'>{m.html}</pre>"
+                     f"<pre class='code'>{m.other_html}</pre></div>")
+    return "\n".join(parts)
+
+
 def report_html(course: Path, assignment: str, results: list[SubmissionResult], source: Optional[Path] = None) -> str:
     esc = html.escape
     page = report_path(course, assignment)
@@ -196,7 +218,9 @@ def report_html(course: Path, assignment: str, results: list[SubmissionResult], 
 <style>body{{font-family:sans-serif;max-width:72em;margin:2em auto;padding:0 1em}}
 td,th{{border-bottom:1px solid #ddd;padding:.3em .5em;vertical-align:top;text-align:left}}
 table{{border-collapse:collapse;margin:.5em 0 1.5em}}pre{{white-space:pre-wrap;margin:0;max-width:48em}}
-.summary td:first-child{{color:#555}}.chart{{margin:1em 0}}.none{{color:#555}}</style>
+.summary td:first-child{{color:#555}}.chart{{margin:1em 0}}.none{{color:#555}}
+.pair{{display:grid;grid-template-columns:1fr 1fr;gap:1em}}pre.code{{background:#f6f6f6;padding:.5em;overflow-x:auto;
+font-size:85%}}mark{{background:#ffe08a}}</style>
 <script>{_plotly_js()}</script>
 </head><body>
 <h1>{esc(assignment)}: class report</h1>
@@ -218,6 +242,7 @@ never in the students' feedback.</p>
         "No test failed.")}
 <h2>Flagged submissions</h2>
 {table(["student", "flags", "score", "status"], flagged_rows, "No submission was flagged.")}
+{_similar_code(page.parent / "similarity.json")}
 <h2>Students with a status other than ok</h2>
 {table(["student", "status", "score", "notes"], not_ok_rows, "Every submission was graded normally.")}
 <h2>Every student</h2>

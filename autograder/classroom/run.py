@@ -97,17 +97,23 @@ def grade_class(job: ClassJob) -> list[SubmissionResult]:
             job.progress(f"grading {len(tasks)} submission(s) of {job.assignment} on {backend.where(len(tasks))}")
             stream = backend.run(tasks)
         progress = Progress(len(tasks), job.progress)
+        finished = False
         try:
             for student, data in stream:
                 result = _as_result(job, student, data)
                 results[student] = result
                 _save(job, db_url, result)
                 progress(result)
+            finished = True
         finally:
             close = getattr(stream, "close", None)
             if close is not None:
                 close()
             everyone = _with_the_others(job, results)
+            if finished and job.similarity and everyone:  # the whole class, once it is all graded
+                from .similarity import apply
+
+                apply(job, everyone)
             write_csv(job.layout.grades_csv, everyone)
     finally:
         if backend is not None:

@@ -40,6 +40,9 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--memory-mb", type=int, default=Limits.memory_mb, help="memory per submission")
     p.add_argument("--isolation", choices=["auto", "on", "off"], default="auto",
                    help="sandbox namespaces: auto uses them where the kernel allows")
+    p.add_argument("--similarity", action=argparse.BooleanOptionalAction, default=True,
+                   help="compare each graded class with torch's source and with the other submissions, and flag "
+                        "what is mostly the same code for a person (reports/ASSIGNMENT/similarity.json)")
     p.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
                    help="write the class report (reports/ASSIGNMENT/report.html)")
     p.set_defaults(run=_grade)
@@ -72,7 +75,7 @@ def _grade(args: argparse.Namespace) -> int:
                                  progress=lambda line: print(line, file=sys.stderr, flush=True))
         scheduler = cluster.scheduler_address
     job = ClassJob(course, args.assignment, source, limits, args.isolation, args.workers, scheduler, args.db_url,
-                   args.force, args.student)
+                   args.force, args.student, similarity=args.similarity)
     try:
         results = grade_class(job)
     finally:

@@ -89,10 +89,16 @@ def grade_choice(source_path: Path, choice: Choice, student_id: str, assignment:
     finally:
         session.close()
         core.use_student(None)
-    called = session.switched_off_calls + [e for e in session.cell_errors.values() if core.SWITCHED_OFF_MARK in e]
-    if called:  # whichever test met it, and whether or not a check named it
+    # Only what the graded code did while the tests drove it counts against it: a comparison with
+    # torch's in a cell (a student's own check) stops that cell, which its error says, and costs nothing else.
+    if session.switched_off_calls:
         result.flags.append(switch_off.FLAG)
-        result.notes.append(f"torch's own implementation called (switched off while grading): {called[0][:300]}")
+        result.notes.append(f"torch's own implementation called by the graded code (switched off while grading): "
+                            f"{session.switched_off_calls[0][:300]}")
+    for grade_id, error in session.cell_errors.items():
+        if core.SWITCHED_OFF_MARK in error:
+            result.notes.append(f"torch's own implementation called in cell {grade_id} (switched off while grading): "
+                                f"the rest of that cell did not run")
     tests_time = time.monotonic() - tests_started - (sum(session.timings.values()) - tests_sandbox)
     result.timings = {"start": round(session.timings["start"], 3), "cells": round(session.timings["cells"], 3),
                       "tests": round(max(0.0, tests_time), 3), "sandboxes": session.starts}
