@@ -107,81 +107,156 @@ class MyAdam(Optimizer):
         return loss
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "adam-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Visible tests: defaults, one setting for 10 steps, and an invalid learning rate.
-check_defaults("MyAdam", {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0})
+# %% nbgrader={"grade": true, "grade_id": "adam-update", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false} title="MyAdam: the update (lr, betas, bias correction)"
+# MyAdam: one update and the moments, bias-corrected, with eps=0 so that ε's placement is graded on its own.
+# The autograder also runs other lrs and betas, many steps.
 check_optimizer("MyAdam", "Adam", [
-    {"name": "visible", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1}}], "steps": 10},
+    {"name": "the update", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1, "eps": 0.0}}], "steps": 10},
+    {"name": "other betas", "groups": [{"shapes": [[4]], "options": {"lr": 0.05, "betas": [0.5, 0.9], "eps": 0.0}}],
+     "steps": 20, "seed": 40},
 ])
-check_rejects("MyAdam", invalid=[{"lr": -0.1}], valid=[{"lr": 0.0}])
-print("MyAdam passes the visible tests.")
-
-# %% nbgrader={"grade": true, "grade_id": "adam-settings", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests (run by the autograder): hyper-parameters, each made to matter.
+print("MyAdam: the update passes the visible tests.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
-    {"name": "defaults", "groups": [{"shapes": [[4], [2, 3]]}], "steps": 60, "seed": 1},
-    {"name": "fast", "groups": [{"shapes": [[5]], "options": {"lr": 0.05, "betas": [0.5, 0.9]}}], "steps": 100, "seed": 2},
+    {"name": "small lr, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 1e-3, "eps": 0.0}}],
+     "steps": 60, "seed": 1},
+    {"name": "fast", "groups": [{"shapes": [[5]], "options": {"lr": 0.05, "betas": [0.5, 0.9], "eps": 0.0}}],
+     "steps": 100, "seed": 2},
+    {"name": "no momentum", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.0, 0.99], "eps": 0.0}}],
+     "steps": 30, "seed": 4},
+    {"name": "slow second moment", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.95, 0.5], "eps": 0.0}}],
+     "steps": 30, "seed": 5},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "adam-eps", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MyAdam: ε (where it enters the update)"
+# MyAdam: ε, with gradients small enough for its place to matter (torch divides by √v̂ + ε: outside the square root,
+# after the bias correction). The autograder also runs the default eps over many steps and other betas.
+check_optimizer("MyAdam", "Adam", [
+    {"name": "tiny gradients", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.01, "eps": 1e-8}}],
+     "steps": 10, "seed": 41, "grad_scale": 1e-8},
+    {"name": "large eps", "groups": [{"shapes": [[4]], "options": {"lr": 0.01, "eps": 0.1}}],
+     "steps": 10, "seed": 42, "grad_scale": 0.01},
+])
+print("MyAdam: ε passes the visible tests.")
+### BEGIN HIDDEN TESTS
+check_optimizer("MyAdam", "Adam", [
+    {"name": "default eps, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 1e-3, "eps": 1e-8}}],
+     "steps": 60, "seed": 1},
     {"name": "large eps, small gradients", "groups": [{"shapes": [[2, 2]], "options": {"lr": 0.01, "eps": 0.1}}],
      "steps": 40, "seed": 3, "grad_scale": 0.01},
-    {"name": "no momentum", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.0, 0.99]}}], "steps": 30, "seed": 4},
-    {"name": "slow second moment", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.95, 0.5]}}], "steps": 30, "seed": 5},
+    {"name": "tiny gradients, other betas", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.8, 0.99], "eps": 1e-8}}],
+     "steps": 30, "seed": 14, "grad_scale": 1e-7},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "adam-weight-decay", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "adam-weight-decay", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MyAdam: weight decay"
+# MyAdam: weight decay, L2 added to the gradient (g ← g + λθ) as torch.optim.Adam does, not decoupled as in AdamW
+# (eps=0). The autograder also runs other settings and many more steps.
+check_optimizer("MyAdam", "Adam", [
+    {"name": "weight decay", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5}}],
+     "steps": 10, "seed": 43},
+])
+print("MyAdam: weight decay passes the visible tests.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
-    {"name": "weight decay", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "weight_decay": 0.5}}], "steps": 50, "seed": 6},
-    {"name": "p.grad left alone", "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "weight_decay": 0.5}}], "steps": 3,
-     "seed": 16, "check_grads": True},
+    {"name": "weight decay, many steps", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5}}],
+     "steps": 50, "seed": 6},
+    {"name": "light weight decay, other betas",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.5, 0.9], "eps": 0.0, "weight_decay": 0.05}}],
+     "steps": 30, "seed": 15},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "adam-state", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: per-parameter state, parameter groups and None gradients.
+# %% nbgrader={"grade": true, "grade_id": "adam-grad", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyAdam: p.grad left alone"
+# MyAdam: step() leaves each p.grad as backward left it (torch never modifies it), also with weight decay on.
+# The autograder also checks several groups and gradients zeroed in place.
+check_grads_untouched("MyAdam", [
+    {"name": "p.grad after each step", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5}}],
+     "steps": 3, "seed": 16},
+])
+print("MyAdam: p.grad passes the visible tests.")
+### BEGIN HIDDEN TESTS
+check_grads_untouched("MyAdam", [
+    {"name": "p.grad, two groups, gradients zeroed in place",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.1}},
+                {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.0}}],
+     "steps": 5, "seed": 17, "zero_grad": "inplace"},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "adam-state", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MyAdam: state per parameter, settings per group, None gradients"
+# MyAdam: each parameter keeps its own state, each group its own settings, and a parameter whose .grad is None is
+# skipped (eps=0). The autograder also runs three parameters of one shape, a parameter that starts late, more steps.
+check_optimizer("MyAdam", "Adam", [
+    {"name": "same shapes, a gradient None", "groups": [{"shapes": [[3], [3]], "options": {"lr": 0.05, "eps": 0.0}}],
+     "steps": 8, "seed": 45, "none_grads": [[3, 1], [4, 1]]},
+    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9], "eps": 0.0}},
+                                      {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.0}}],
+     "steps": 8, "seed": 46},
+])
+print("MyAdam: state and groups pass the visible tests.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
-    {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05}}],
+    {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05, "eps": 0.0}}],
      "steps": 30, "seed": 7, "none_grads": [[1, 1], [2, 1], [5, 2]]},
-    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9]}},
-                                      {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.01, "weight_decay": 0.1}}],
+    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9], "eps": 0.0}},
+                                      {"shapes": [[2]], "options": {"lr": 0.01, "betas": [0.5, 0.99], "eps": 0.0}}],
      "steps": 40, "seed": 8},
-    {"name": "late starter", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05}}],
-     "steps": 20, "seed": 9, "none_grads": [[s, 1] for s in range(1, 8)]},
+    {"name": "late starter", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "eps": 0.0}}],
+     "steps": 20, "seed": 9, "none_grads": [[k, 1] for k in range(1, 8)]},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "adam-api", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: closure, learning rate changed between steps, state_dict round trip, argument checks.
+# %% nbgrader={"grade": true, "grade_id": "adam-api", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MyAdam: closure, lr changed between steps, state_dict"
+# MyAdam: step(closure) returns the closure's loss, an lr changed between steps is used at the next step, and a
+# state_dict() round trip goes on where it stopped (eps=0). The autograder also runs longer and other settings.
+check_optimizer("MyAdam", "Adam", [
+    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0}}], "steps": 5, "seed": 47,
+     "closure": True},
+    {"name": "lr changed between steps", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0}}], "steps": 8,
+     "seed": 48, "lr_changes": {"4": 0.01}},
+    {"name": "state_dict round trip", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "eps": 0.0}}], "steps": 8,
+     "seed": 49, "resume_at": 4},
+])
+print("MyAdam: closure, lr changes and state_dict pass the visible tests.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
-    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05}}], "steps": 10, "seed": 10, "closure": True},
-    {"name": "scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05}}], "steps": 20, "seed": 11,
+    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0}}], "steps": 10, "seed": 10,
+     "closure": True},
+    {"name": "scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0}}], "steps": 20, "seed": 11,
      "lr_changes": {"6": 0.01, "12": 0.2}},
-    {"name": "resumed", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05}}], "steps": 20, "seed": 12, "resume_at": 8},
+    {"name": "resumed", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "eps": 0.0}}], "steps": 20, "seed": 12,
+     "resume_at": 8},
 ])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "adam-args", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyAdam: defaults and invalid settings"
+# MyAdam: torch's defaults in param_groups, ValueError for invalid settings. The autograder checks every setting.
+check_defaults("MyAdam", {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0})
+check_rejects("MyAdam", invalid=[{"lr": -0.1}], valid=[{"lr": 0.0}])
+print("MyAdam: defaults and argument checks pass the visible tests.")
+### BEGIN HIDDEN TESTS
 check_rejects("MyAdam",
               invalid=[{"lr": -1e-3}, {"eps": -1e-8}, {"betas": [1.0, 0.999]}, {"betas": [0.9, 1.0]},
                        {"betas": [-0.1, 0.999]}, {"weight_decay": -0.1}],
               valid=[{"lr": 0.0, "eps": 0.0, "betas": [0.0, 0.0], "weight_decay": 0.0}])
-check_defaults("MyAdam", {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0})
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "adam-float32", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: float32 parameters stay float32 and follow torch.
+# %% nbgrader={"grade": true, "grade_id": "adam-float32", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyAdam: float32"
+# MyAdam in float32 (run by the autograder): float32 parameters stay float32 and follow torch.optim.Adam.
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
-    {"name": "float32", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.01, "weight_decay": 0.01}}],
+    {"name": "float32", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.01, "eps": 0.0}}],
      "steps": 30, "seed": 13, "dtype": "float32"},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "adam-own-work", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: MyAdam is your own implementation, not torch's.
-### BEGIN HIDDEN TESTS
+# %% nbgrader={"grade": true, "grade_id": "adam-own-work", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyAdam: your own implementation"
+# MyAdam is your own implementation: a subclass of torch.optim.Optimizer built on none of torch's Adam family
+# (the autograder also switches those off and counts their calls).
 check_own_implementation("MyAdam", "Adam", ADAM_FAMILY, {"groups": [{"shapes": [[3]], "options": {"lr": 0.1}}], "steps": 3})
-### END HIDDEN TESTS
+print("MyAdam is your own implementation.")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "nadam-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 2. `MyNAdam`
@@ -251,78 +326,177 @@ class MyNAdam(Optimizer):
         return loss
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "nadam-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Visible tests: defaults, one setting for 10 steps, and an invalid momentum_decay.
-check_defaults("MyNAdam", {"lr": 2e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0, "momentum_decay": 4e-3})
+# %% nbgrader={"grade": true, "grade_id": "nadam-update", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: the update (lr, betas, bias correction)"
+# MyNAdam: one update and the moments, bias-corrected, with momentum_decay=0 (a constant μ = β1/2) and eps=0,
+# so that the momentum schedule and ε are graded on their own. The autograder also runs other lrs and betas, many steps.
 check_optimizer("MyNAdam", "NAdam", [
-    {"name": "visible", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1}}], "steps": 10},
+    {"name": "the update", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 10},
+    {"name": "other betas", "groups": [{"shapes": [[4]], "options": {"lr": 0.05, "betas": [0.5, 0.9], "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 20, "seed": 40},
 ])
-check_rejects("MyNAdam", invalid=[{"momentum_decay": -0.1}], valid=[{"momentum_decay": 0.0}])
-print("MyNAdam passes the visible tests.")
-
-# %% nbgrader={"grade": true, "grade_id": "nadam-settings", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+print("MyNAdam: the update passes the visible tests.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
-    {"name": "defaults", "groups": [{"shapes": [[4], [2, 3]]}], "steps": 60, "seed": 21},
-    {"name": "fast schedule", "groups": [{"shapes": [[5]], "options": {"lr": 0.05, "momentum_decay": 0.5}}], "steps": 100, "seed": 22},
-    {"name": "large eps, small gradients", "groups": [{"shapes": [[2, 2]], "options": {"lr": 0.01, "eps": 0.1}}],
-     "steps": 40, "seed": 23, "grad_scale": 0.01},
-    {"name": "other betas", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.6, 0.8], "momentum_decay": 0.1}}],
+    {"name": "small lr, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 2e-3, "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 60, "seed": 21},
+    {"name": "fast", "groups": [{"shapes": [[5]], "options": {"lr": 0.05, "betas": [0.6, 0.8], "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 100, "seed": 22},
+    {"name": "no momentum", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.0, 0.99], "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 30, "seed": 24},
+    {"name": "slow second moment", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.95, 0.5], "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 30, "seed": 25},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-schedule", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: momentum schedule (momentum_decay)"
+# MyNAdam: the momentum schedule μ_t, μ_(t+1) and their running product, for several momentum_decay values (eps=0).
+# The autograder also runs other values and many more steps.
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "default momentum_decay", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1, "eps": 0.0, "momentum_decay": 4e-3}}],
+     "steps": 10, "seed": 50},
+    {"name": "fast schedule", "groups": [{"shapes": [[4]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.5}}],
+     "steps": 20, "seed": 51},
+])
+print("MyNAdam: the momentum schedule passes the visible tests.")
+### BEGIN HIDDEN TESTS
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "fast schedule, many steps", "groups": [{"shapes": [[5]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.5}}],
+     "steps": 100, "seed": 22},
+    {"name": "other betas", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.6, 0.8], "eps": 0.0, "momentum_decay": 0.1}}],
      "steps": 40, "seed": 24},
-    {"name": "no momentum decay", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "momentum_decay": 0.0}}], "steps": 30, "seed": 25},
+    {"name": "default momentum_decay, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 2e-3, "eps": 0.0}}],
+     "steps": 60, "seed": 21},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "nadam-weight-decay", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "nadam-eps", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: ε (where it enters the update)"
+# MyNAdam: ε, with gradients small enough for its place to matter (torch divides by √v̂ + ε: outside the square root,
+# after the bias correction). The autograder also runs the default eps over many steps and other betas.
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "tiny gradients", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.01, "eps": 1e-8, "momentum_decay": 0.0}}],
+     "steps": 10, "seed": 41, "grad_scale": 1e-8},
+    {"name": "large eps", "groups": [{"shapes": [[4]], "options": {"lr": 0.01, "eps": 0.1, "momentum_decay": 0.0}}],
+     "steps": 10, "seed": 42, "grad_scale": 0.01},
+])
+print("MyNAdam: ε passes the visible tests.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
-    {"name": "weight decay", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "weight_decay": 0.5}}], "steps": 50, "seed": 26},
-    {"name": "p.grad left alone", "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "weight_decay": 0.5}}], "steps": 3,
-     "seed": 36, "check_grads": True},
+    {"name": "default eps, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 1e-3, "eps": 1e-8, "momentum_decay": 0.0}}],
+     "steps": 60, "seed": 21},
+    {"name": "large eps, small gradients", "groups": [{"shapes": [[2, 2]], "options": {"lr": 0.01, "eps": 0.1, "momentum_decay": 0.0}}],
+     "steps": 40, "seed": 23, "grad_scale": 0.01},
+    {"name": "tiny gradients, other betas", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.8, 0.99], "eps": 1e-8, "momentum_decay": 0.0}}],
+     "steps": 30, "seed": 34, "grad_scale": 1e-7},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "nadam-state", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "nadam-weight-decay", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: weight decay"
+# MyNAdam: weight decay, L2 added to the gradient (g ← g + λθ) as torch.optim.NAdam does, not decoupled as in AdamW
+# (eps=0). The autograder also runs other settings and many more steps.
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "weight decay", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5, "momentum_decay": 0.0}}],
+     "steps": 10, "seed": 43},
+])
+print("MyNAdam: weight decay passes the visible tests.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
-    {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05, "momentum_decay": 0.2}}],
+    {"name": "weight decay, many steps", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5, "momentum_decay": 0.0}}],
+     "steps": 50, "seed": 26},
+    {"name": "light weight decay, other betas",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.5, 0.9], "eps": 0.0, "weight_decay": 0.05, "momentum_decay": 0.0}}],
+     "steps": 30, "seed": 35},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-grad", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: p.grad left alone"
+# MyNAdam: step() leaves each p.grad as backward left it (torch never modifies it), also with weight decay on.
+# The autograder also checks several groups and gradients zeroed in place.
+check_grads_untouched("MyNAdam", [
+    {"name": "p.grad after each step", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5, "momentum_decay": 0.0}}],
+     "steps": 3, "seed": 36},
+])
+print("MyNAdam: p.grad passes the visible tests.")
+### BEGIN HIDDEN TESTS
+check_grads_untouched("MyNAdam", [
+    {"name": "p.grad, two groups, gradients zeroed in place",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.1, "momentum_decay": 0.0}},
+                {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 5, "seed": 37, "zero_grad": "inplace"},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-state", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: state per parameter, settings per group, None gradients"
+# MyNAdam: each parameter keeps its own state, each group its own settings, and a parameter whose .grad is None is
+# skipped (eps=0). The autograder also runs three parameters of one shape, a parameter that starts late, more steps.
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "same shapes, a gradient None", "groups": [{"shapes": [[3], [3]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 8, "seed": 45, "none_grads": [[3, 1], [4, 1]]},
+    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9], "eps": 0.0, "momentum_decay": 0.0}},
+                                      {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 8, "seed": 46},
+])
+print("MyNAdam: state and groups pass the visible tests.")
+### BEGIN HIDDEN TESTS
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}],
      "steps": 30, "seed": 27, "none_grads": [[1, 1], [2, 1], [5, 2]]},
-    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9]}},
-                                      {"shapes": [[2]], "options": {"lr": 0.01, "momentum_decay": 0.3, "weight_decay": 0.1}}],
+    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9], "eps": 0.0, "momentum_decay": 0.0}},
+                                      {"shapes": [[2]], "options": {"lr": 0.01, "betas": [0.5, 0.99], "eps": 0.0, "momentum_decay": 0.0}}],
      "steps": 40, "seed": 28},
-    {"name": "late starter", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "momentum_decay": 0.2}}],
-     "steps": 20, "seed": 29, "none_grads": [[s, 1] for s in range(1, 8)]},
+    {"name": "late starter", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 20, "seed": 29, "none_grads": [[k, 1] for k in range(1, 8)]},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "nadam-api", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "nadam-api", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: closure, lr changed between steps, state_dict"
+# MyNAdam: step(closure) returns the closure's loss, an lr changed between steps is used at the next step, and a
+# state_dict() round trip goes on where it stopped (eps=0). The autograder also runs longer and other settings.
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 5, "seed": 47,
+     "closure": True},
+    {"name": "lr changed between steps", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 8,
+     "seed": 48, "lr_changes": {"4": 0.01}},
+    {"name": "state_dict round trip", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 8,
+     "seed": 49, "resume_at": 4},
+])
+print("MyNAdam: closure, lr changes and state_dict pass the visible tests.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
-    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05}}], "steps": 10, "seed": 30, "closure": True},
-    {"name": "scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05}}], "steps": 20, "seed": 31,
+    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 10, "seed": 30,
+     "closure": True},
+    {"name": "scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 20, "seed": 31,
      "lr_changes": {"6": 0.01, "12": 0.2}},
-    {"name": "resumed", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum_decay": 0.2}}],
-     "steps": 20, "seed": 32, "resume_at": 8},
+    {"name": "resumed", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 20, "seed": 32,
+     "resume_at": 8},
 ])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-args", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: defaults and invalid settings"
+# MyNAdam: torch's defaults in param_groups, ValueError for invalid settings. The autograder checks every setting.
+check_defaults("MyNAdam", {"lr": 2e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0, "momentum_decay": 4e-3})
+check_rejects("MyNAdam", invalid=[{"momentum_decay": -0.1}], valid=[{"momentum_decay": 0.0}])
+print("MyNAdam: defaults and argument checks pass the visible tests.")
+### BEGIN HIDDEN TESTS
 check_rejects("MyNAdam",
               invalid=[{"lr": -1e-3}, {"eps": -1e-8}, {"betas": [1.0, 0.999]}, {"betas": [0.9, 1.0]},
                        {"weight_decay": -0.1}, {"momentum_decay": -4e-3}],
               valid=[{"lr": 0.0, "eps": 0.0, "betas": [0.0, 0.0], "weight_decay": 0.0, "momentum_decay": 0.0}])
-check_defaults("MyNAdam", {"lr": 2e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0, "momentum_decay": 4e-3})
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "nadam-float32", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "nadam-float32", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: float32"
+# MyNAdam in float32 (run by the autograder): float32 parameters stay float32 and follow torch.optim.NAdam.
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
-    {"name": "float32", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.01, "weight_decay": 0.01}}],
+    {"name": "float32", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.01, "eps": 0.0, "momentum_decay": 0.0}}],
      "steps": 30, "seed": 33, "dtype": "float32"},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "nadam-own-work", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-### BEGIN HIDDEN TESTS
+# %% nbgrader={"grade": true, "grade_id": "nadam-own-work", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: your own implementation"
+# MyNAdam is your own implementation: a subclass of torch.optim.Optimizer built on none of torch's Adam family
+# (the autograder also switches those off and counts their calls).
 check_own_implementation("MyNAdam", "NAdam", ADAM_FAMILY, {"groups": [{"shapes": [[3]], "options": {"lr": 0.1}}], "steps": 3})
-### END HIDDEN TESTS
+print("MyNAdam is your own implementation.")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "experiments-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 3. Experiments

@@ -125,25 +125,35 @@ class MySGD(Optimizer):
         return loss
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Visible tests: defaults, plain SGD, heavy ball and Nesterov for 10 steps, two invalid settings.
-check_defaults("MySGD", {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False})
+# %% nbgrader={"grade": true, "grade_id": "sgd-plain", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} title="MySGD: plain SGD (momentum 0)"
+# MySGD without momentum: θ ← θ − γ·g, skipping parameters whose .grad is None. The autograder also runs other lrs,
+# more steps and small gradients.
 check_optimizer("MySGD", "SGD", [
     {"name": "plain SGD", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1, "momentum": 0.0}}], "steps": 10},
-    {"name": "heavy ball", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 10},
-    {"name": "Nesterov", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}}],
-     "steps": 10},
+    {"name": "plain SGD, a gradient None", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum": 0.0}}],
+     "steps": 6, "seed": 80, "none_grads": [[2, 1]]},
 ])
-check_rejects("MySGD", invalid=[{"lr": -0.1}, {"lr": 0.1, "nesterov": True}],
-              valid=[{"lr": 0.0}, {"lr": 0.1, "momentum": 0.9, "nesterov": True}])
-print("MySGD passes the visible tests.")
-
-# %% nbgrader={"grade": true, "grade_id": "sgd-momentum", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests (run by the autograder): plain SGD and the heavy ball, many steps, several momenta.
+print("MySGD: plain SGD passes the visible tests.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
-    {"name": "plain SGD", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 0.1, "momentum": 0.0}}],
+    {"name": "plain SGD, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 0.1, "momentum": 0.0}}],
      "steps": 40, "seed": 1},
+    {"name": "plain SGD, small gradients", "groups": [{"shapes": [[2, 2]], "options": {"lr": 0.5, "momentum": 0.0}}],
+     "steps": 30, "seed": 6, "grad_scale": 0.01},
+    {"name": "plain SGD, gradients None", "groups": [{"shapes": [[2], [2], [3]], "options": {"lr": 0.2, "momentum": 0.0}}],
+     "steps": 20, "seed": 7, "none_grads": [[3, 0], [4, 2]]},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-momentum", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} title="MySGD: momentum (heavy ball)"
+# MySGD with momentum: the buffer b ← g at a parameter's first step, b ← μb + g later, θ ← θ − γb (no dampening,
+# no Nesterov, no weight decay). The autograder also runs other momenta, many steps and small gradients.
+check_optimizer("MySGD", "SGD", [
+    {"name": "heavy ball", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 10},
+])
+print("MySGD: momentum passes the visible tests.")
+### BEGIN HIDDEN TESTS
+check_optimizer("MySGD", "SGD", [
     {"name": "heavy ball", "groups": [{"shapes": [[5], [3, 2]], "options": {"lr": 0.03, "momentum": 0.9}}],
      "steps": 100, "seed": 2},
     {"name": "light momentum", "groups": [{"shapes": [[4]], "options": {"lr": 0.1, "momentum": 0.3}}],
@@ -155,8 +165,16 @@ check_optimizer("MySGD", "SGD", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-dampening", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: dampening (never on the first step; ignored without momentum).
+# %% nbgrader={"grade": true, "grade_id": "sgd-dampening", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MySGD: dampening"
+# MySGD with dampening τ: b ← μb + (1 − τ)g from the second step on (the first step sets b ← g, undamped), and
+# dampening ignored without momentum. The autograder also runs other values and more steps.
+check_optimizer("MySGD", "SGD", [
+    {"name": "dampening", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9, "dampening": 0.5}}],
+     "steps": 10, "seed": 81},
+    {"name": "dampening without momentum",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.0, "dampening": 0.5}}], "steps": 5, "seed": 82},
+])
+print("MySGD: dampening passes the visible tests.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "dampening", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9, "dampening": 0.5}}],
@@ -165,18 +183,20 @@ check_optimizer("MySGD", "SGD", [
      "steps": 40, "seed": 12},
     {"name": "dampening = momentum", "groups": [{"shapes": [[3]], "options": {"lr": 0.2, "momentum": 0.8, "dampening": 0.8}}],
      "steps": 40, "seed": 13},
-    {"name": "dampening in one group of two",
-     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "dampening": 0.3}},
-                {"shapes": [[2]], "options": {"lr": 0.05, "momentum": 0.9}}],
-     "steps": 30, "seed": 14},
     {"name": "dampening without momentum",
      "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.1, "momentum": 0.0, "dampening": 0.5}}],
      "steps": 20, "seed": 15},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-nesterov", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: Nesterov momentum, also with weight decay, gradients zeroed in place and a changed lr.
+# %% nbgrader={"grade": true, "grade_id": "sgd-nesterov", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MySGD: Nesterov momentum"
+# MySGD with nesterov=True: the step is along g + μb, the buffer updated first (no dampening, no weight decay).
+# The autograder also runs other momenta and many steps.
+check_optimizer("MySGD", "SGD", [
+    {"name": "Nesterov", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}}],
+     "steps": 10},
+])
+print("MySGD: Nesterov passes the visible tests.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "Nesterov", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 0.03, "momentum": 0.9, "nesterov": True}}],
@@ -185,38 +205,56 @@ check_optimizer("MySGD", "SGD", [
      "groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.5, "nesterov": True}}], "steps": 50, "seed": 22},
     {"name": "Nesterov, long memory",
      "groups": [{"shapes": [[3]], "options": {"lr": 0.01, "momentum": 0.99, "nesterov": True}}], "steps": 100, "seed": 23},
-    {"name": "Nesterov in one group of two",
-     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}},
-                {"shapes": [[2]], "options": {"lr": 0.05, "momentum": 0.9}}],
-     "steps": 30, "seed": 24},
-    {"name": "Nesterov, weight decay",
-     "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.2, "nesterov": True}}],
-     "steps": 50, "seed": 25},
-    {"name": "Nesterov, gradients zeroed in place",
-     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}}],
-     "steps": 20, "seed": 26, "zero_grad": "inplace", "check_grads": True},
-    {"name": "Nesterov, scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.5, "nesterov": True}}],
-     "steps": 20, "seed": 27, "lr_changes": {"8": 0.15}},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-weight-decay", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: weight decay, an L2 term added to the gradient before the momentum.
+# %% nbgrader={"grade": true, "grade_id": "sgd-weight-decay", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MySGD: weight decay"
+# MySGD with weight decay: λθ added to the gradient before anything else (g ← g + λθ), so that the momentum buffer
+# accumulates it; not decoupled (θ ← θ(1 − γλ)). The autograder also runs other settings and more steps.
+check_optimizer("MySGD", "SGD", [
+    {"name": "weight decay, no momentum",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.0, "weight_decay": 0.3}}], "steps": 5, "seed": 83},
+    {"name": "weight decay with momentum",
+     "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.5}}], "steps": 10, "seed": 84},
+])
+print("MySGD: weight decay passes the visible tests.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "weight decay", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.5}}],
      "steps": 60, "seed": 31},
     {"name": "weight decay, no momentum",
      "groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.0, "weight_decay": 0.3}}], "steps": 30, "seed": 33},
-    {"name": "weight decay in one group of two",
-     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.4}},
-                {"shapes": [[2]], "options": {"lr": 0.05, "momentum": 0.9}}],
-     "steps": 30, "seed": 34},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-state", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: one buffer per parameter, settings per group, None gradients skipped.
+# %% nbgrader={"grade": true, "grade_id": "sgd-weight-decay-nesterov", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MySGD: weight decay with Nesterov"
+# MySGD with weight decay and Nesterov together: the look-ahead g + μb uses the gradient with λθ added.
+# The autograder also runs more steps.
+check_optimizer("MySGD", "SGD", [
+    {"name": "weight decay with Nesterov",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.2, "nesterov": True}}],
+     "steps": 10, "seed": 85},
+])
+print("MySGD: weight decay with Nesterov passes the visible tests.")
+### BEGIN HIDDEN TESTS
+check_optimizer("MySGD", "SGD", [
+    {"name": "weight decay, Nesterov",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.2, "nesterov": True}}],
+     "steps": 50, "seed": 25},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-state", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MySGD: one buffer per parameter, settings per group, None gradients"
+# MySGD with momentum: each parameter keeps its own buffer, each group its own settings, and a parameter whose .grad
+# is None is skipped (no buffer, no first step yet). The autograder also runs more groups, a late starter, more steps.
+check_optimizer("MySGD", "SGD", [
+    {"name": "same shapes, a gradient None", "groups": [{"shapes": [[3], [3]], "options": {"lr": 0.05, "momentum": 0.9}}],
+     "steps": 8, "seed": 86, "none_grads": [[1, 1], [2, 1]]},
+    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "momentum": 0.9}},
+                                      {"shapes": [[2]], "options": {"lr": 0.02, "momentum": 0.5}}],
+     "steps": 8, "seed": 87},
+])
+print("MySGD: buffers and groups pass the visible tests.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05, "momentum": 0.9}}],
@@ -228,34 +266,73 @@ check_optimizer("MySGD", "SGD", [
      "steps": 40, "seed": 42},
     {"name": "late starter", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "momentum": 0.9}}],
      "steps": 20, "seed": 43, "none_grads": [[s, 1] for s in range(1, 8)]},
+    {"name": "plain SGD, two groups",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.0}}, {"shapes": [[2]], "options": {"lr": 0.02, "momentum": 0.0}}],
+     "steps": 10, "seed": 44},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-grads", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: p.grad is never modified, and the buffer is a copy of the gradient, not p.grad itself.
-### BEGIN HIDDEN TESTS
+# %% nbgrader={"grade": true, "grade_id": "sgd-grads", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MySGD: p.grad left alone, the buffer a copy"
+# MySGD never writes into p.grad (also with weight decay and Nesterov), and its buffer is a copy of the gradient, not
+# p.grad itself (which backward overwrites when gradients are zeroed in place). The autograder also runs more cases.
+check_grads_untouched("MySGD", [
+    {"name": "p.grad, weight decay", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum": 0.0, "weight_decay": 0.1}}],
+     "steps": 3, "seed": 52},
+    {"name": "p.grad, Nesterov", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}}],
+     "steps": 3, "seed": 88},
+])
 check_optimizer("MySGD", "SGD", [
     {"name": "gradients zeroed in place", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9}}],
-     "steps": 20, "seed": 51, "zero_grad": "inplace", "check_grads": True},
-    {"name": "p.grad left as it is, weight decay",
-     "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum": 0.0, "weight_decay": 0.1}}],
-     "steps": 10, "seed": 52, "check_grads": True},
-    {"name": "p.grad left as it is, heavy ball",
-     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 10, "seed": 53, "check_grads": True},
+     "steps": 6, "seed": 89, "zero_grad": "inplace"},
+])
+print("MySGD: p.grad and the buffer pass the visible tests.")
+### BEGIN HIDDEN TESTS
+check_grads_untouched("MySGD", [
+    {"name": "p.grad, heavy ball, weight decay",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.1}}], "steps": 10, "seed": 53},
+    {"name": "p.grad, Nesterov, gradients zeroed in place",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}}],
+     "steps": 10, "seed": 26, "zero_grad": "inplace"},
+])
+check_optimizer("MySGD", "SGD", [
+    {"name": "gradients zeroed in place", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9}}],
+     "steps": 20, "seed": 51, "zero_grad": "inplace"},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-api", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: closure, learning rate changed between steps, state_dict round trip, argument checks, defaults.
+# %% nbgrader={"grade": true, "grade_id": "sgd-api", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MySGD: closure, lr changed between steps, state_dict"
+# MySGD with momentum: step(closure) returns the closure's loss, an lr changed between steps is used at the next step
+# (the buffer holds gradients, not lr·g), and a state_dict() round trip goes on where it stopped. The autograder runs longer.
+check_optimizer("MySGD", "SGD", [
+    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 5, "seed": 90,
+     "closure": True},
+    {"name": "lr changed between steps", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 8,
+     "seed": 91, "lr_changes": {"4": 0.01}},
+    {"name": "state_dict round trip", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 8,
+     "seed": 92, "resume_at": 4},
+])
+print("MySGD: closure, lr changes and state_dict pass the visible tests.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9}}],
      "steps": 10, "seed": 61, "closure": True},
+    {"name": "closure, plain SGD", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.0}}],
+     "steps": 5, "seed": 63, "closure": True},
     {"name": "scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9}}],
      "steps": 20, "seed": 62, "lr_changes": {"6": 0.01, "12": 0.1}},
     {"name": "resumed", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum": 0.9}}],
      "steps": 20, "seed": 64, "resume_at": 8},
 ])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-args", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MySGD: defaults and invalid settings"
+# MySGD: torch's defaults in param_groups (momentum 0: plain SGD), ValueError for invalid settings, every valid one
+# accepted. The autograder checks every setting.
+check_defaults("MySGD", {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False})
+check_rejects("MySGD", invalid=[{"lr": -0.1}, {"lr": 0.1, "nesterov": True}],
+              valid=[{"lr": 0.0}, {"lr": 0.1, "momentum": 0.9, "nesterov": True}])
+print("MySGD: defaults and argument checks pass the visible tests.")
+### BEGIN HIDDEN TESTS
 check_rejects("MySGD",
               invalid=[{"lr": -1e-3}, {"lr": 0.1, "momentum": -0.1}, {"lr": 0.1, "weight_decay": -0.1},
                        {"lr": 0.1, "nesterov": True}, {"lr": 0.1, "momentum": 0.0, "nesterov": True},
@@ -264,11 +341,10 @@ check_rejects("MySGD",
                      {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1},
                      {"lr": 0.1, "momentum": 0.9, "dampening": 0.5},
                      {"lr": 0.1, "dampening": 0.5}])
-check_defaults("MySGD", {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False})
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-float32", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: float32 parameters stay float32 and follow torch.
+# %% nbgrader={"grade": true, "grade_id": "sgd-float32", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MySGD: float32"
+# MySGD in float32 (run by the autograder): float32 parameters stay float32 and follow torch.optim.SGD.
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "float32, heavy ball", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "momentum": 0.9}}],
@@ -278,12 +354,12 @@ check_optimizer("MySGD", "SGD", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-own-work", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: MySGD is your own implementation, not torch's.
-### BEGIN HIDDEN TESTS
+# %% nbgrader={"grade": true, "grade_id": "sgd-own-work", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MySGD: your own implementation"
+# MySGD is your own implementation: a subclass of torch.optim.Optimizer built on none of torch's SGD
+# (the autograder also switches it off and counts its calls).
 check_own_implementation("MySGD", "SGD", SGD_FAMILY,
                          {"groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.9}}], "steps": 3})
-### END HIDDEN TESTS
+print("MySGD is your own implementation.")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "experiments-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 2. Experiments: why momentum helps

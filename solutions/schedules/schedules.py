@@ -98,16 +98,14 @@ class MyStepLR(LRScheduler):
         return lrs
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "step-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Visible tests: one group for 10 epochs, then two groups with the default gamma.
+# %% nbgrader={"grade": true, "grade_id": "step-schedule", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false} title="MyStepLR: step decay"
+# MyStepLR: the lr multiplied by gamma every step_size epochs, in every param group, from construction on.
+# The autograder also runs many epochs, other step sizes and gammas, three groups.
 check_scheduler("MyStepLR", [
     {"lrs": [0.1], "options": {"step_size": 3, "gamma": 0.5}, "epochs": 10},
     {"lrs": [0.1, 0.01], "options": {"step_size": 2}, "epochs": 7},
 ])
 print("MyStepLR passes the visible tests.")
-
-# %% nbgrader={"grade": true, "grade_id": "step-hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests (run by the autograder): many epochs, other step sizes and gammas, several groups.
 ### BEGIN HIDDEN TESTS
 check_scheduler("MyStepLR", [
     {"name": "three groups", "lrs": [0.1, 0.02, 0.5], "options": {"step_size": 3, "gamma": 0.5}, "epochs": 60},
@@ -146,13 +144,14 @@ class MyExponentialLR(LRScheduler):
         return [lr * self.gamma for lr in lrs]
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "exponential-visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible tests: one group for 10 epochs.
-check_scheduler("MyExponentialLR", [{"lrs": [0.1], "options": {"gamma": 0.9}, "epochs": 10}])
+# %% nbgrader={"grade": true, "grade_id": "exponential-schedule", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MyExponentialLR: exponential decay"
+# MyExponentialLR: the lr multiplied by gamma at every epoch (not at construction), in every param group.
+# The autograder also runs many epochs, other gammas, three groups.
+check_scheduler("MyExponentialLR", [
+    {"lrs": [0.1], "options": {"gamma": 0.9}, "epochs": 10},
+    {"lrs": [0.1, 0.5], "options": {"gamma": 0.8}, "epochs": 5},
+])
 print("MyExponentialLR passes the visible tests.")
-
-# %% nbgrader={"grade": true, "grade_id": "exponential-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: many epochs, other gammas, several groups.
 ### BEGIN HIDDEN TESTS
 check_scheduler("MyExponentialLR", [
     {"name": "three groups", "lrs": [0.1, 0.02, 0.5], "options": {"gamma": 0.95}, "epochs": 100},
@@ -204,16 +203,14 @@ class MyCosineAnnealingLR(LRScheduler):
         return [eta_min + (lr - eta_min) * ratio for lr in lrs]
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "cosine-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Visible tests: one group down to eta_min, then two groups a few epochs past T_max.
+# %% nbgrader={"grade": true, "grade_id": "cosine-schedule", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false} title="MyCosineAnnealingLR: down to eta_min"
+# MyCosineAnnealingLR up to T_max: half a cosine from each group's initial lr down to eta_min.
+# The autograder also runs other T_max and eta_min, three groups, T_max = 1.
 check_scheduler("MyCosineAnnealingLR", [
     {"lrs": [0.1], "options": {"T_max": 10, "eta_min": 0.01}, "epochs": 10},
-    {"lrs": [0.1, 0.02], "options": {"T_max": 4}, "epochs": 7},
+    {"lrs": [0.1, 0.02], "options": {"T_max": 4}, "epochs": 4},
 ])
-print("MyCosineAnnealingLR passes the visible tests.")
-
-# %% nbgrader={"grade": true, "grade_id": "cosine-hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: up to T_max, other T_max and eta_min, several groups.
+print("MyCosineAnnealingLR passes the visible tests up to T_max.")
 ### BEGIN HIDDEN TESTS
 check_scheduler("MyCosineAnnealingLR", [
     {"name": "three groups", "lrs": [0.1, 0.02, 0.5], "options": {"T_max": 20}, "epochs": 20},
@@ -223,8 +220,13 @@ check_scheduler("MyCosineAnnealingLR", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "cosine-beyond", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: past T_max (torch's cosine goes back up, it does not stay at eta_min).
+# %% nbgrader={"grade": true, "grade_id": "cosine-beyond", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MyCosineAnnealingLR: past T_max"
+# MyCosineAnnealingLR past T_max: torch's cosine goes back up (it does not stay at eta_min), through its bottom epoch.
+# The autograder also runs several periods and T_max = 1.
+check_scheduler("MyCosineAnnealingLR", [
+    {"lrs": [0.1, 0.02], "options": {"T_max": 4}, "epochs": 9},
+])
+print("MyCosineAnnealingLR passes the visible tests past T_max.")
 ### BEGIN HIDDEN TESTS
 check_scheduler("MyCosineAnnealingLR", [
     {"name": "past T_max", "lrs": [0.1, 0.02], "options": {"T_max": 5, "eta_min": 0.01}, "epochs": 40},
@@ -281,15 +283,14 @@ class MyWarmupCosine(LRScheduler):
         return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "warmup-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Visible tests: one group through the warm-up and the cosine.
+# %% nbgrader={"grade": true, "grade_id": "warmup-schedule", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} title="MyWarmupCosine: warm-up, then cosine"
+# MyWarmupCosine: the linear warm-up from start_factor·lr, then the cosine counted from the end of the warm-up, in
+# every group. The autograder also runs defaults, eta_min, one warm-up epoch, three groups, past the end.
 check_scheduler("MyWarmupCosine", [
     {"lrs": [0.1], "options": {"warmup_steps": 3, "T_max": 6, "start_factor": 0.2}, "epochs": 9},
+    {"lrs": [0.1, 0.03], "options": {"warmup_steps": 2, "T_max": 4, "eta_min": 0.001}, "epochs": 6},
 ])
 print("MyWarmupCosine passes the visible tests.")
-
-# %% nbgrader={"grade": true, "grade_id": "warmup-hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: other warm-ups and cosines, defaults, eta_min, several groups, past the end.
 ### BEGIN HIDDEN TESTS
 check_scheduler("MyWarmupCosine", [
     {"name": "two groups, past the end", "lrs": [0.1, 0.03],
@@ -315,8 +316,14 @@ check_scheduler("MyWarmupCosine", [
 # epochs carries on, and two of them on one optimizer (both `step()`ped every epoch, as torch's
 # `ChainedScheduler` does) combine exactly as torch's do: the hidden tests check that too.
 
-# %% nbgrader={"grade": true, "grade_id": "schedules-resume", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: state_dict() saved after k epochs, loaded into a new optimizer and scheduler, run on.
+# %% nbgrader={"grade": true, "grade_id": "schedules-resume", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="Schedules: state_dict() round trip"
+# Each of the four schedulers, saved with state_dict() and loaded into a new optimizer and scheduler, goes on exactly as
+# your own run without the round trip would. The autograder also resumes at other epochs, past T_max, in the warm-up.
+check_scheduler("MyStepLR", [
+    {"name": "resumed between decays", "lrs": [0.1, 0.02], "options": {"step_size": 3, "gamma": 0.5},
+     "epochs": 10, "resume_at": 4},
+])
+print("MyStepLR passes the visible test of a state_dict() round trip.")
 ### BEGIN HIDDEN TESTS
 check_scheduler("MyStepLR", [
     {"name": "resumed between decays", "lrs": [0.1, 0.02], "options": {"step_size": 3, "gamma": 0.5},
@@ -338,8 +345,22 @@ check_scheduler("MyWarmupCosine", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "schedules-chaining", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: lrs changed from outside between epochs, and two schedulers on one optimizer.
+# %% nbgrader={"grade": true, "grade_id": "schedules-chaining", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} title="Schedules: an lr changed from outside carries on, chained schedulers"
+# MyStepLR, MyExponentialLR and MyCosineAnnealingLR compute each lr from the group's current one: an lr changed by hand
+# carries on, and two schedulers on one optimizer combine as torch's do. The autograder also runs more changes and chains.
+check_scheduler("MyStepLR", [
+    {"name": "lr changed by hand", "lrs": [0.1], "options": {"step_size": 3, "gamma": 0.5}, "epochs": 8,
+     "lr_changes": {"4": [0.5]}},
+])
+check_scheduler("MyCosineAnnealingLR", [
+    {"name": "lr changed by hand", "lrs": [0.1], "options": {"T_max": 8, "eta_min": 0.01}, "epochs": 8,
+     "lr_changes": {"3": [0.3]}},
+])
+check_chained_schedulers([
+    {"name": "exponential then step", "lrs": [0.1],
+     "schedulers": [["MyExponentialLR", {"gamma": 0.9}], ["MyStepLR", {"step_size": 3, "gamma": 0.5}]], "epochs": 7},
+])
+print("Your schedulers pass the visible tests of outside changes and chaining.")
 ### BEGIN HIDDEN TESTS
 check_scheduler("MyStepLR", [
     {"name": "lr changed by hand", "lrs": [0.1, 0.02], "options": {"step_size": 3, "gamma": 0.5}, "epochs": 15,
@@ -361,14 +382,14 @@ check_chained_schedulers([
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "schedules-own-work", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: your schedulers are your own, built on LRScheduler and on none of torch's schedulers.
-### BEGIN HIDDEN TESTS
+# %% nbgrader={"grade": true, "grade_id": "schedules-own-work", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="Schedules: your own implementation"
+# Your four schedulers are your own: subclasses of LRScheduler built on none of torch's schedulers
+# (the autograder also switches those off and counts their calls).
 check_scheduler_own_work("MyStepLR", {"step_size": 2, "gamma": 0.5})
 check_scheduler_own_work("MyExponentialLR", {"gamma": 0.9})
 check_scheduler_own_work("MyCosineAnnealingLR", {"T_max": 10, "eta_min": 0.01})
 check_scheduler_own_work("MyWarmupCosine", {"warmup_steps": 2, "T_max": 10})
-### END HIDDEN TESTS
+print("Your schedulers are your own implementations.")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "experiments-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 6. Experiments (not graded)
