@@ -46,7 +46,7 @@ def _meta(cell: dict) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
-def test_cells(assignment: str) -> list[dict]:
+def graded_cells(assignment: str) -> list[dict]:
     """The auto-graded test cells of the source notebook, in order."""
     return [c for c in source_notebook(assignment)["cells"]
             if c["cell_type"] == "code" and _meta(c).get("grade") and not _meta(c).get("solution")]
@@ -56,7 +56,7 @@ def visible_part(source: str) -> str:
     return _HIDDEN.sub("", source)
 
 
-def test_namespace() -> dict:
+def checks_namespace() -> dict:
     """What a test cell sees: the public names of every check module (as in the grader)."""
     import math
 
@@ -122,7 +122,7 @@ def run_tests(assignment: str, answers: dict[str, str], visible_only: bool = Fal
     core.use_student(CellStudent(namespace, {**solution_answers(source_notebook(assignment)), **answers}))
     outcome = Outcome(cell_errors=errors)
     try:
-        for cell in test_cells(assignment):
+        for cell in graded_cells(assignment):
             grade_id = _meta(cell)["grade_id"]
             if only is not None and grade_id not in only:
                 continue
@@ -130,7 +130,7 @@ def run_tests(assignment: str, answers: dict[str, str], visible_only: bool = Fal
             try:
                 with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    exec(compile(code, f"<test {grade_id}>", "exec"), test_namespace())
+                    exec(compile(code, f"<test {grade_id}>", "exec"), checks_namespace())
             except (core.CheckFailure, core.ProbeError) as failure:
                 outcome.failed.append(grade_id)
                 outcome.messages[grade_id] = str(failure)

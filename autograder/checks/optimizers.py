@@ -279,7 +279,8 @@ def check_optimizer(cls: str, torch_name: str, cases: list) -> None:
         try:
             got = _student_run(cls, case)
         except ProbeError as error:
-            raise CheckFailure(f"{cls}, {_case_title(case)} in {dtype}: your code raised {error.describe()}")
+            raise CheckFailure(f"{cls}, {_case_title(case)} in {dtype}: your code raised {error.describe()}"
+                               f"{_raised_hint(case, error)}")
         where = f"{cls}, {_case_title(case)} in {dtype} on {got['device']}"
         if got["dtypes"] != want["dtypes"]:
             raise CheckFailure(f"{where}: parameters changed dtype to {got['dtypes']} (should stay {want['dtypes']}).")
@@ -301,6 +302,22 @@ def check_optimizer(cls: str, torch_name: str, cases: list) -> None:
             if (g is None) != (w is None) or (g is not None and abs(g - w) > 1e-6 * (1 + abs(w))):
                 expected = "None (no closure was given)" if w is None else f"the closure's loss {w:.6g}"
                 raise CheckFailure(f"{where}: step {step} returned {g!r}; it should return {expected}.")
+
+
+def _raised_hint(case: dict, error: ProbeError) -> str:
+    """What the case did that may have made the code raise."""
+    hints = []
+    if case.get("closure"):
+        hints.append("This case calls step(closure): step() runs under torch.no_grad(), so call the closure under "
+                     "torch.enable_grad() (it runs backward), then return its loss.")
+    if case.get("none_grads"):
+        hints.append("This case sets some gradients to None: skip such a parameter (no state, no step), and create "
+                     "a parameter's state at its own first step, whatever the other parameters did.")
+    shapes = {tuple(s) for g in case["groups"] for s in g["shapes"]}
+    if "must match the size" in error.message and len(shapes) > 1:
+        hints.append("A tensor of another parameter's shape met this one: state shared between parameters (one "
+                     "buffer for all)? Keep it per parameter, in self.state[p].")
+    return (" " + " ".join(hints)) if hints else ""
 
 
 def backward_grads(case: dict, trajectory: list) -> list:
@@ -358,7 +375,8 @@ def check_grads_untouched(cls: str, cases: list) -> None:
         try:
             got = _student_run(cls, case)
         except ProbeError as error:
-            raise CheckFailure(f"{cls}, {_case_title(case)} in {dtype}: your code raised {error.describe()}")
+            raise CheckFailure(f"{cls}, {_case_title(case)} in {dtype}: your code raised {error.describe()}"
+                               f"{_raised_hint(case, error)}")
         _compare_grads(got, _Case(case), case, f"{cls}, {_case_title(case)} in {dtype} on {got['device']}")
 
 

@@ -196,6 +196,10 @@ def _hint(case: dict, epoch: int, group: int, got: list, want: list, theirs: str
                      "last_epoch to 0 and the lrs to the schedule's value at epoch 0 (the initial lr itself for "
                      "these schedules, start_factor·lr for the warm-up): the first get_lr() call must leave "
                      "the lr where it is.")
+    if len(classes) > 1 and not changes:
+        hints.append(f"Here {' and '.join(classes)} step the same optimizer, one after the other, every epoch: each "
+                     f"must compute its new lr from the group's current lr (what the other left there), as torch's "
+                     f"do; a closed form from base_lrs overwrites the other's change.")
     if theirs == "torch's" and any(k <= epoch for k in changes):
         unchanged = _torch_run(case, lr_changes=None)["lrs"]
         if _same_lrs(got, unchanged):
@@ -278,6 +282,9 @@ def _compare_run(case: dict, got: dict, want: dict, theirs: str, where: Optional
 
 def _raised(case: dict, error: ProbeError) -> CheckFailure:
     hint = ""
+    if "_last_lr" in error.message:
+        hint = (" get_last_lr() returns self._last_lr, which LRScheduler.step() sets: if you override step(), call "
+                "super().step(), or set self._last_lr to the list of lrs yourself.")
     if error.kind == "ZeroDivisionError" and any(cls == "MyCosineAnnealingLR" for cls, _ in case["schedulers"]):
         hint = (" The recursive cosine divides by 1 + cos(π(e − 1)/T), which is 0 at the bottom of the cosine "
                 "((e − 1 − T) mod 2T = 0): there torch adds the closed form's rise over one epoch instead (its "

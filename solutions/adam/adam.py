@@ -14,14 +14,26 @@
 # off, so a class built on them fails its tests there, and is flagged.
 # Compare with torch's in a cell of your own, not in an answer cell: there the call would stop the cell.
 #
-# **How to read a failing test.** Each message names the setting (the hyper-parameters), the
-# dtype and device, the step and the parameter that differ, with your value, torch's value and
-# the size of the error. A difference at step 1 is in the first update (bias correction,
-# `lr`, `eps`); a difference that appears later is in the state (moments, step count); a
-# difference only with several parameters or groups is state shared where it should not be.
+# **How the tests grade.** Each test cell grades one feature of one class, named in its title
+# ("MyAdam: weight decay"), and is worth the points listed under each exercise: a bug costs the
+# points of the feature it breaks, not the whole exercise. To keep the features apart, the tests of
+# the other features run with `eps=0.0` (where ε's place cannot matter) and, for NAdam, with
+# `momentum_decay=0.0` (a constant μ). The visible part of each test runs here, in a few seconds;
+# the autograder adds hidden cases of the same feature (other settings, more steps, float32), and
+# its feedback names each failed test with its message.
 #
-# The visible tests below are a first check. The autograder runs many more (other settings,
-# float32 and float64, several groups, `None` gradients, closures, `state_dict` round trips).
+# **How to read a failing test.** A message names the case (its settings, dtype and device, and
+# what it did: gradients set to `None`, an lr changed between steps, a `state_dict` round trip), the
+# first step after which your parameters differ from torch's beyond the tolerance, the parameter
+# (index, group, shape) and the entry with the largest error, your value and torch's printed with
+# as many digits as it takes for them to differ, the error and the relative error. Where the
+# pattern is known it adds a *likely cause*, found by comparing your numbers with other
+# computations: your class rerun with one setting switched off (weight decay, ε, the momentum
+# schedule), torch's alternatives (`torch.optim.AdamW` for decoupled weight decay), which parameters
+# are still right, and the ratio of your first step to torch's (Adam's first step is γ·g/(|g| + ε)
+# whatever the betas). A failure after step 1 is not always a state bug: an error in every update
+# (ε in the wrong place, float32 arithmetic) can stay under the tolerance for a few steps; the
+# message then says that your first step already differed.
 
 # %% nbgrader={"grade": false, "grade_id": "setup-colab", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Setup. On Colab this uses Colab's own torch and installs nothing; elsewhere it only reports.
@@ -44,7 +56,7 @@ import plotly.graph_objects as go
 import torch
 from torch.optim import Optimizer
 
-# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: autograder/checks/core.py autograder/checks/optimizers.py
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "adam-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -59,6 +71,20 @@ from torch.optim import Optimizer
 # Keep m, v and t in `self.state[p]`, read the hyper-parameters from each `group` at every step
 # (a scheduler may change `group["lr"]`), update θ in place under `torch.no_grad()`, and create
 # the state with the parameter's dtype and device (`torch.zeros_like(p)`).
+#
+# **Points: 20**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | MyAdam: the update (lr, betas, bias correction) | 5 |
+# | MyAdam: ε (where it enters the update) | 3 |
+# | MyAdam: weight decay | 3 |
+# | MyAdam: p.grad left alone | 1 |
+# | MyAdam: state per parameter, settings per group, None gradients | 3 |
+# | MyAdam: closure, lr changed between steps, state_dict | 2 |
+# | MyAdam: defaults and invalid settings | 1 |
+# | MyAdam: float32 | 1 |
+# | MyAdam: your own implementation | 1 |
 
 # %% nbgrader={"grade": false, "grade_id": "adam-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class MyAdam(Optimizer):
@@ -189,8 +215,8 @@ check_grads_untouched("MyAdam", [
 # MyAdam: each parameter keeps its own state, each group its own settings, and a parameter whose .grad is None is
 # skipped (eps=0). The autograder also runs three parameters of one shape, a parameter that starts late, more steps.
 check_optimizer("MyAdam", "Adam", [
-    {"name": "same shapes, a gradient None", "groups": [{"shapes": [[3], [3]], "options": {"lr": 0.05, "eps": 0.0}}],
-     "steps": 8, "seed": 45, "none_grads": [[3, 1], [4, 1]]},
+    {"name": "same shapes, gradients None", "groups": [{"shapes": [[3], [3], [2]], "options": {"lr": 0.05, "eps": 0.0}}],
+     "steps": 8, "seed": 45, "none_grads": [[1, 2], [2, 2], [4, 1]]},
     {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9], "eps": 0.0}},
                                       {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.0}}],
      "steps": 8, "seed": 46},
@@ -271,6 +297,21 @@ print("MyAdam is your own implementation.")
 # $$\theta \leftarrow \theta - \gamma\,\frac{1-\mu_t}{1-P_t}\,\frac{g}{d} - \gamma\,\frac{\mu_{t+1}}{1-P_t\,\mu_{t+1}}\,\frac{m}{d}$$
 #
 # P (the running product of the μ's) is state too, one per parameter.
+#
+# **Points: 20**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | MyNAdam: the update (lr, betas, bias correction) | 4 |
+# | MyNAdam: momentum schedule (momentum_decay) | 2 |
+# | MyNAdam: ε (where it enters the update) | 2 |
+# | MyNAdam: weight decay | 3 |
+# | MyNAdam: p.grad left alone | 1 |
+# | MyNAdam: state per parameter, settings per group, None gradients | 3 |
+# | MyNAdam: closure, lr changed between steps, state_dict | 2 |
+# | MyNAdam: defaults and invalid settings | 1 |
+# | MyNAdam: float32 | 1 |
+# | MyNAdam: your own implementation | 1 |
 
 # %% nbgrader={"grade": false, "grade_id": "nadam-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class MyNAdam(Optimizer):
@@ -429,8 +470,8 @@ check_grads_untouched("MyNAdam", [
 # MyNAdam: each parameter keeps its own state, each group its own settings, and a parameter whose .grad is None is
 # skipped (eps=0). The autograder also runs three parameters of one shape, a parameter that starts late, more steps.
 check_optimizer("MyNAdam", "NAdam", [
-    {"name": "same shapes, a gradient None", "groups": [{"shapes": [[3], [3]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}],
-     "steps": 8, "seed": 45, "none_grads": [[3, 1], [4, 1]]},
+    {"name": "same shapes, gradients None", "groups": [{"shapes": [[3], [3], [2]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 8, "seed": 45, "none_grads": [[1, 2], [2, 2], [4, 1]]},
     {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9], "eps": 0.0, "momentum_decay": 0.0}},
                                       {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.0, "momentum_decay": 0.0}}],
      "steps": 8, "seed": 46},
@@ -506,7 +547,7 @@ print("MyNAdam is your own implementation.")
 # above will tell you why. The functions: f1(x, y) = x² + y² + 10 sin 5x + 10 cos 5y,
 # Rosenbrock (1 − x)² + 100(y − x²)² and Himmelblau (x² + y − 11)² + (x + y² − 7)².
 
-# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: course/functions.py course/plots.py
 
 # %%
@@ -525,6 +566,10 @@ for fname, (fn, xs, ys, start) in TEST_FUNCTIONS.items():
 # **Question (graded by hand, 4 points).** Compare Adam and NAdam on the three functions. Which one
 # gets closer to a minimum in 200 steps, and why? What do the larger learning rate and the smaller
 # β's change? Answer in a few sentences in the cell below.
+#
+# *Rubric (4 points, one each):* (1) which of Adam and NAdam gets closer, explained by what NAdam's
+# update does differently; (2) what the larger learning rate changes on f1, and why; (3) what the
+# smaller β's change in the paths, and why; (4) a comparison backed by what the figures show.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "compare-answer", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
 # NAdam applies the momentum term one step ahead, so on the Rosenbrock valley it corrects its
@@ -532,7 +577,7 @@ for fname, (fn, xs, ys, start) in TEST_FUNCTIONS.items():
 # ripple nearest to the start; lr = 0.3 lets them jump over ripples towards the centre. Smaller
 # β's shorten the memory of both moments, so the steps react faster and the paths are noisier.
 #
-# *Rubric (instructor):* one point each for (1) NAdam's look-ahead (the μ_{t+1} term) turning
+# *Notes for graders (instructors only):* one point each for (1) NAdam's look-ahead (the μ_{t+1} term) turning
 # earlier / overshooting less in a curved valley, (2) the larger lr jumping over f1's ripples while
 # the small one stops in the nearest local minimum, (3) smaller β's forgetting faster (noisier,
 # more reactive paths), (4) a comparison backed by what the figures show.

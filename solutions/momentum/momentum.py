@@ -14,16 +14,26 @@
 # class built on it fails its tests there, and is flagged.
 # Compare with torch's in a cell of your own, not in an answer cell: there the call would stop the cell.
 #
-# **How to read a failing test.** Each message names the setting (the hyper-parameters), the
-# dtype and device, the step and the parameter that differ, with your value, torch's value and
-# the size of the error. A difference at step 1 is in the first update (the buffer's start,
-# `lr`, weight decay); a difference from step 2 on is in how the buffer is updated (momentum,
-# dampening, Nesterov); a difference only with several parameters or groups is state shared
-# where it should not be.
+# **How the tests grade.** Each test cell grades one feature, named in its title ("MySGD: plain
+# SGD (momentum 0)", "MySGD: dampening"), and is worth the points listed under the exercise: a bug
+# costs the points of the feature it breaks. Plain SGD is graded apart from momentum, and each of
+# dampening, Nesterov and weight decay is graded with the others switched off (the combination of
+# weight decay and Nesterov has a small test of its own). The visible part of each test runs here,
+# in a few seconds; the autograder adds hidden cases of the same feature (other settings, more
+# steps, float32), and its feedback names each failed test with its message.
 #
-# The visible tests below are a first check. The autograder runs many more (other settings,
-# float32 and float64, several groups, `None` gradients, closures, `state_dict` round trips,
-# gradients zeroed in place).
+# **How to read a failing test.** A message names the case (its settings, dtype and device, and
+# what it did: gradients set to `None` or zeroed in place, an lr changed between steps, a
+# `state_dict` round trip), the first step after which your parameters differ from torch's beyond
+# the tolerance, the parameter (index, group, shape) and the entry with the largest error, your
+# value and torch's printed with as many digits as it takes for them to differ, the error and the
+# relative error. Where the pattern is known it adds a *likely cause*, found by comparing your
+# numbers with other computations: your class rerun with one setting switched off (weight decay,
+# dampening, Nesterov, momentum itself, gradients zeroed in place), torch's heavy ball for a
+# Nesterov that is not one, which parameters and groups are still right, and the ratio of your
+# first step to torch's. A difference at step 1 is in the formula of one step (the first step
+# sets the buffer to g, undamped); a difference that starts later is in what carries over between
+# steps, unless your first step already differed by less than the tolerance (the message says so).
 
 # %% nbgrader={"grade": false, "grade_id": "setup-colab", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Setup. On Colab this uses Colab's own torch and installs nothing; elsewhere it only reports.
@@ -44,7 +54,7 @@ import plotly.graph_objects as go
 import torch
 from torch.optim import Optimizer
 
-# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: autograder/checks/core.py autograder/checks/optimizers.py
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "sgd-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -81,6 +91,23 @@ from torch.optim import Optimizer
 #   `nesterov=True` unless `momentum > 0` and `dampening == 0`. Accept every other setting
 #   (torch does, e.g. `dampening` without momentum: it is then ignored).
 # * Pass every hyper-parameter to `Optimizer.__init__` in the defaults dict, with these names.
+#
+# **Points: 29**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | MySGD: plain SGD (momentum 0) | 4 |
+# | MySGD: momentum (heavy ball) | 4 |
+# | MySGD: dampening | 3 |
+# | MySGD: Nesterov momentum | 3 |
+# | MySGD: weight decay | 2 |
+# | MySGD: weight decay with Nesterov | 1 |
+# | MySGD: one buffer per parameter, settings per group, None gradients | 3 |
+# | MySGD: p.grad left alone, the buffer a copy | 2 |
+# | MySGD: closure, lr changed between steps, state_dict | 3 |
+# | MySGD: defaults and invalid settings | 2 |
+# | MySGD: float32 | 1 |
+# | MySGD: your own implementation | 1 |
 
 # %% nbgrader={"grade": false, "grade_id": "sgd-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class MySGD(Optimizer):
@@ -248,8 +275,8 @@ check_optimizer("MySGD", "SGD", [
 # MySGD with momentum: each parameter keeps its own buffer, each group its own settings, and a parameter whose .grad
 # is None is skipped (no buffer, no first step yet). The autograder also runs more groups, a late starter, more steps.
 check_optimizer("MySGD", "SGD", [
-    {"name": "same shapes, a gradient None", "groups": [{"shapes": [[3], [3]], "options": {"lr": 0.05, "momentum": 0.9}}],
-     "steps": 8, "seed": 86, "none_grads": [[1, 1], [2, 1]]},
+    {"name": "same shapes, gradients None", "groups": [{"shapes": [[3], [3], [2]], "options": {"lr": 0.05, "momentum": 0.9}}],
+     "steps": 8, "seed": 86, "none_grads": [[1, 2], [2, 2], [4, 1]]},
     {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "momentum": 0.9}},
                                       {"shapes": [[2]], "options": {"lr": 0.02, "momentum": 0.5}}],
      "steps": 8, "seed": 87},
@@ -373,7 +400,7 @@ print("MySGD is your own implementation.")
 # removes only a few percent of the error. Run plain SGD, the heavy ball (μ = 0.9) and Nesterov
 # (μ = 0.9) with the same γ = 0.25, and look at the paths (○ start, ✕ end) and the losses.
 
-# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: course/functions.py course/plots.py course/momentum.py
 
 # %%
@@ -424,6 +451,12 @@ for fname, (fn, xs, ys, start) in TEST_FUNCTIONS.items():
 #    this function?
 #
 # Answer in a few sentences in the cell below.
+#
+# *Rubric (5 points):* (1) one point: the error factor per step along each direction and the limit the
+# steep direction puts on γ; (2) one point: how the buffer grows along the flat direction, with the
+# step size it tends to (a formula in γ, μ, τ); one point: what the buffer does along the steep
+# direction; (3) one point: what a too large μ does, and why; one point: what Nesterov's update changes
+# here, backed by what the figures show.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "momentum-answer", "locked": false, "points": 5, "schema_version": 3, "solution": true, "task": false}
 # 1. Gradient descent multiplies the error along a direction of curvature h by (1 − γh) per step.
@@ -442,7 +475,7 @@ for fname, (fn, xs, ys, start) in TEST_FUNCTIONS.items():
 #    it brakes earlier when the gradient turns, damps the oscillations along y and reaches a lower
 #    loss than the heavy ball with the same γ and μ (but it is stable only for a smaller γh).
 #
-# *Rubric (instructor):* (1) one point: error factor 1 − γh per direction and the stability limit
+# *Notes for graders (instructors only):* (1) one point: error factor 1 − γh per direction and the stability limit
 # γ < 2/h_max set by the steep direction; (2) one point: accumulation along a consistent gradient,
 # step → γ(1 − τ)/(1 − μ)·g (γ/(1 − μ) without dampening accepted); one point: cancellation of the
 # alternating gradient along the steep direction; (3) one point: too large μ overshoots and

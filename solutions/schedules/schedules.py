@@ -19,14 +19,21 @@
 # off, so a scheduler built on them fails its tests there, and is flagged.
 # Compare with torch's in a cell of your own, not in an answer cell: there the call would stop the cell.
 #
+# **How the tests grade.** Each test cell grades one feature, named in its title ("MyStepLR: step
+# decay", "Schedules: state_dict() round trip"), and is worth the points listed under each
+# exercise. The `state_dict()` test compares your resumed run with your own run without the round
+# trip, so a bug in a schedule costs that schedule's points, not the resume test's too. The visible
+# part of each test runs here, in a few seconds; the autograder adds hidden cases of the same
+# feature, and its feedback names each failed test with its message.
+#
 # **How to read a failing test.** Each message names the scheduler and its settings, the param
 # groups' initial lrs, the epoch (the number of `step()` calls since construction) and the group
-# that differs, with your lrs and torch's over the last few epochs, and a hint when the case did
-# something special there (an lr changed from outside, a `state_dict()` round trip).
-#
-# The visible tests below are a first check. The autograder runs many more (other settings, many
-# epochs, several groups, `eta_min`, past `T_max`, lrs changed from outside, schedulers chained on
-# one optimizer, `state_dict()` round trips).
+# that differs, with your lrs and torch's over the last few epochs (printed with as many digits as
+# it takes for them to differ), and a hint where the pattern is known: an lr changed from outside
+# or a second scheduler (yours then equals a run without the change: a closed form), a `state_dict()`
+# round trip, epoch 0, lrs one epoch early or late, the cosine past `T_max`, `eta_min` ignored (yours
+# then equals torch's with `eta_min=0`), the cosine phase of the warm-up, group 0 right but not the
+# others.
 #
 # **How `LRScheduler` works** (read this first). `LRScheduler.__init__(optimizer)` stores the
 # optimizer in `self.optimizer`, each group's initial lr in `group["initial_lr"]` and in the list
@@ -62,7 +69,7 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: autograder/checks/core.py autograder/checks/schedulers.py
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "step-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -79,6 +86,12 @@ from torch.optim.lr_scheduler import LRScheduler
 # form: that is what lets another scheduler (or you, by hand) change the lr in between, and the
 # schedules then multiply (torch's `ChainedScheduler` relies on it). Do the same: the hidden tests
 # change the lr from outside between epochs and chain your schedulers on one optimizer.
+#
+# **Points: 5**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | MyStepLR: step decay | 5 |
 
 # %% nbgrader={"grade": false, "grade_id": "step-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class MyStepLR(LRScheduler):
@@ -126,6 +139,12 @@ check_scheduler("MyStepLR", [
 #
 # Mind epoch 0: `super().__init__` calls your `get_lr()` once already, and that call must leave the
 # lr where it is.
+#
+# **Points: 3**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | MyExponentialLR: exponential decay | 3 |
 
 # %% nbgrader={"grade": false, "grade_id": "exponential-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class MyExponentialLR(LRScheduler):
@@ -179,6 +198,13 @@ check_scheduler("MyExponentialLR", [
 # bottom of the cosine, where the ratio is 0/0). There torch adds the closed form's rise over one
 # epoch instead: $\eta_e = \eta_{e-1} + (\eta_{\text{base}} - \eta_{\min})\,(1 - \cos(\pi/T))/2$.
 # Without outside changes both forms give the closed form above.
+#
+# **Points: 7**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | MyCosineAnnealingLR: down to eta_min | 5 |
+# | MyCosineAnnealingLR: past T_max | 2 |
 
 # %% nbgrader={"grade": false, "grade_id": "cosine-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class MyCosineAnnealingLR(LRScheduler):
@@ -260,6 +286,12 @@ check_scheduler("MyCosineAnnealingLR", [
 #
 # which is what your class is compared with. Here you may compute the lr from `self.base_lrs` with
 # the formula above (this schedule is not tested with lrs changed from outside).
+#
+# **Points: 4**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | MyWarmupCosine: warm-up, then cosine | 4 |
 
 # %% nbgrader={"grade": false, "grade_id": "warmup-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class MyWarmupCosine(LRScheduler):
@@ -310,11 +342,20 @@ check_scheduler("MyWarmupCosine", [
 # Training runs are interrupted and resumed: `torch.save` the optimizer's and the scheduler's
 # `state_dict()`, later build a new optimizer and a new scheduler the same way as at the start
 # (the scheduler's construction resets the lrs), load the optimizer's state, then the scheduler's,
-# and go on. Your schedulers must then continue exactly where the saved ones stopped: the hidden
-# tests check all four classes this way. And because `MyStepLR`, `MyExponentialLR` and
-# `MyCosineAnnealingLR` compute each new lr from the current one, an lr changed by hand between two
-# epochs carries on, and two of them on one optimizer (both `step()`ped every epoch, as torch's
-# `ChainedScheduler` does) combine exactly as torch's do: the hidden tests check that too.
+# and go on. Your schedulers must then continue exactly where the saved ones stopped: the tests
+# check all four classes this way (the visible one `MyStepLR`), against your own run without the
+# round trip. And because `MyStepLR`, `MyExponentialLR` and `MyCosineAnnealingLR` compute each new lr
+# from the current one, an lr changed by hand between two epochs carries on, and two of them on one
+# optimizer (both `step()`ped every epoch, as torch's `ChainedScheduler` does) combine exactly as
+# torch's do: the tests check that too, against torch's.
+#
+# **Points: 9**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | Schedules: state_dict() round trip | 3 |
+# | Schedules: an lr changed from outside carries on, chained schedulers | 4 |
+# | Schedules: your own implementation | 2 |
 
 # %% nbgrader={"grade": true, "grade_id": "schedules-resume", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="Schedules: state_dict() round trip"
 # Each of the four schedulers, saved with state_dict() and loaded into a new optimizer and scheduler, goes on exactly as
@@ -397,7 +438,7 @@ print("Your schedulers are your own implementations.")
 # **Your schedules next to torch's.** The learning rate of each schedule over 40 epochs, starting
 # from lr = 1: yours as lines with dots, torch's dashed on top. Where they part, a test above says why.
 
-# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: course/functions.py course/plots.py course/schedules.py
 
 # %%
