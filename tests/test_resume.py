@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from grader_fixtures import REPO, grade_command, grade_course, notebook_with, solution_notebook, submit, variant_answers
 
-KEEP = {"adam-visible", "adam-state", "nadam-visible", "nadam-api"}  # test cells that keep their hidden tests
+KEEP = {"adam-update", "adam-state", "nadam-update", "nadam-api"}  # test cells that keep their hidden tests
 
 
 def _short_source() -> dict:

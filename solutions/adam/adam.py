@@ -141,7 +141,7 @@ check_optimizer("MyAdam", "Adam", [
     {"name": "other betas", "groups": [{"shapes": [[4]], "options": {"lr": 0.05, "betas": [0.5, 0.9], "eps": 0.0}}],
      "steps": 20, "seed": 40},
 ])
-print("MyAdam: the update passes the visible tests.")
+print("MyAdam passes the visible tests of the update.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
     {"name": "small lr, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 1e-3, "eps": 0.0}}],
@@ -164,7 +164,7 @@ check_optimizer("MyAdam", "Adam", [
     {"name": "large eps", "groups": [{"shapes": [[4]], "options": {"lr": 0.01, "eps": 0.1}}],
      "steps": 10, "seed": 42, "grad_scale": 0.01},
 ])
-print("MyAdam: ε passes the visible tests.")
+print("MyAdam passes the visible tests of ε.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
     {"name": "default eps, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 1e-3, "eps": 1e-8}}],
@@ -183,7 +183,7 @@ check_optimizer("MyAdam", "Adam", [
     {"name": "weight decay", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5}}],
      "steps": 10, "seed": 43},
 ])
-print("MyAdam: weight decay passes the visible tests.")
+print("MyAdam passes the visible tests of weight decay.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
     {"name": "weight decay, many steps", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5}}],
@@ -201,7 +201,7 @@ check_grads_untouched("MyAdam", [
     {"name": "p.grad after each step", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5}}],
      "steps": 3, "seed": 16},
 ])
-print("MyAdam: p.grad passes the visible tests.")
+print("MyAdam passes the visible tests of p.grad.")
 ### BEGIN HIDDEN TESTS
 check_grads_untouched("MyAdam", [
     {"name": "p.grad, two groups, gradients zeroed in place",
@@ -221,7 +221,7 @@ check_optimizer("MyAdam", "Adam", [
                                       {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.0}}],
      "steps": 8, "seed": 46},
 ])
-print("MyAdam: state and groups pass the visible tests.")
+print("MyAdam passes the visible tests of state and groups.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
     {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05, "eps": 0.0}}],
@@ -245,7 +245,7 @@ check_optimizer("MyAdam", "Adam", [
     {"name": "state_dict round trip", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "eps": 0.0}}], "steps": 8,
      "seed": 49, "resume_at": 4},
 ])
-print("MyAdam: closure, lr changes and state_dict pass the visible tests.")
+print("MyAdam passes the visible tests of closure, lr changes and state_dict.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
     {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0}}], "steps": 10, "seed": 10,
@@ -261,7 +261,7 @@ check_optimizer("MyAdam", "Adam", [
 # MyAdam: torch's defaults in param_groups, ValueError for invalid settings. The autograder checks every setting.
 check_defaults("MyAdam", {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0})
 check_rejects("MyAdam", invalid=[{"lr": -0.1}], valid=[{"lr": 0.0}])
-print("MyAdam: defaults and argument checks pass the visible tests.")
+print("MyAdam passes the visible tests of defaults and argument checks.")
 ### BEGIN HIDDEN TESTS
 check_rejects("MyAdam",
               invalid=[{"lr": -1e-3}, {"eps": -1e-8}, {"betas": [1.0, 0.999]}, {"betas": [0.9, 1.0]},
@@ -375,7 +375,7 @@ check_optimizer("MyNAdam", "NAdam", [
     {"name": "other betas", "groups": [{"shapes": [[4]], "options": {"lr": 0.05, "betas": [0.5, 0.9], "eps": 0.0, "momentum_decay": 0.0}}],
      "steps": 20, "seed": 40},
 ])
-print("MyNAdam: the update passes the visible tests.")
+print("MyNAdam passes the visible tests of the update.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
     {"name": "small lr, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 2e-3, "eps": 0.0, "momentum_decay": 0.0}}],
@@ -398,7 +398,7 @@ check_optimizer("MyNAdam", "NAdam", [
     {"name": "fast schedule", "groups": [{"shapes": [[4]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.5}}],
      "steps": 20, "seed": 51},
 ])
-print("MyNAdam: the momentum schedule passes the visible tests.")
+print("MyNAdam passes the visible tests of the momentum schedule.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
     {"name": "fast schedule, many steps", "groups": [{"shapes": [[5]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.5}}],
@@ -419,7 +419,7 @@ check_optimizer("MyNAdam", "NAdam", [
     {"name": "large eps", "groups": [{"shapes": [[4]], "options": {"lr": 0.01, "eps": 0.1, "momentum_decay": 0.0}}],
      "steps": 10, "seed": 42, "grad_scale": 0.01},
 ])
-print("MyNAdam: ε passes the visible tests.")
+print("MyNAdam passes the visible tests of ε.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
     {"name": "default eps, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 1e-3, "eps": 1e-8, "momentum_decay": 0.0}}],
@@ -438,7 +438,7 @@ check_optimizer("MyNAdam", "NAdam", [
     {"name": "weight decay", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5, "momentum_decay": 0.0}}],
      "steps": 10, "seed": 43},
 ])
-print("MyNAdam: weight decay passes the visible tests.")
+print("MyNAdam passes the visible tests of weight decay.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
     {"name": "weight decay, many steps", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5, "momentum_decay": 0.0}}],
@@ -456,7 +456,7 @@ check_grads_untouched("MyNAdam", [
     {"name": "p.grad after each step", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5, "momentum_decay": 0.0}}],
      "steps": 3, "seed": 36},
 ])
-print("MyNAdam: p.grad passes the visible tests.")
+print("MyNAdam passes the visible tests of p.grad.")
 ### BEGIN HIDDEN TESTS
 check_grads_untouched("MyNAdam", [
     {"name": "p.grad, two groups, gradients zeroed in place",
@@ -476,7 +476,7 @@ check_optimizer("MyNAdam", "NAdam", [
                                       {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.0, "momentum_decay": 0.0}}],
      "steps": 8, "seed": 46},
 ])
-print("MyNAdam: state and groups pass the visible tests.")
+print("MyNAdam passes the visible tests of state and groups.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
     {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}],
@@ -500,7 +500,7 @@ check_optimizer("MyNAdam", "NAdam", [
     {"name": "state_dict round trip", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 8,
      "seed": 49, "resume_at": 4},
 ])
-print("MyNAdam: closure, lr changes and state_dict pass the visible tests.")
+print("MyNAdam passes the visible tests of closure, lr changes and state_dict.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
     {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 10, "seed": 30,
@@ -516,7 +516,7 @@ check_optimizer("MyNAdam", "NAdam", [
 # MyNAdam: torch's defaults in param_groups, ValueError for invalid settings. The autograder checks every setting.
 check_defaults("MyNAdam", {"lr": 2e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0, "momentum_decay": 4e-3})
 check_rejects("MyNAdam", invalid=[{"momentum_decay": -0.1}], valid=[{"momentum_decay": 0.0}])
-print("MyNAdam: defaults and argument checks pass the visible tests.")
+print("MyNAdam passes the visible tests of defaults and argument checks.")
 ### BEGIN HIDDEN TESTS
 check_rejects("MyNAdam",
               invalid=[{"lr": -1e-3}, {"eps": -1e-8}, {"betas": [1.0, 0.999]}, {"betas": [0.9, 1.0]},

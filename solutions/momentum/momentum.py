@@ -160,7 +160,7 @@ check_optimizer("MySGD", "SGD", [
     {"name": "plain SGD, a gradient None", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum": 0.0}}],
      "steps": 6, "seed": 80, "none_grads": [[2, 1]]},
 ])
-print("MySGD: plain SGD passes the visible tests.")
+print("MySGD passes the visible tests of plain SGD.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "plain SGD, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 0.1, "momentum": 0.0}}],
@@ -178,7 +178,7 @@ check_optimizer("MySGD", "SGD", [
 check_optimizer("MySGD", "SGD", [
     {"name": "heavy ball", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 10},
 ])
-print("MySGD: momentum passes the visible tests.")
+print("MySGD passes the visible tests of momentum.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "heavy ball", "groups": [{"shapes": [[5], [3, 2]], "options": {"lr": 0.03, "momentum": 0.9}}],
@@ -201,7 +201,7 @@ check_optimizer("MySGD", "SGD", [
     {"name": "dampening without momentum",
      "groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.0, "dampening": 0.5}}], "steps": 5, "seed": 82},
 ])
-print("MySGD: dampening passes the visible tests.")
+print("MySGD passes the visible tests of dampening.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "dampening", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9, "dampening": 0.5}}],
@@ -223,7 +223,7 @@ check_optimizer("MySGD", "SGD", [
     {"name": "Nesterov", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}}],
      "steps": 10},
 ])
-print("MySGD: Nesterov passes the visible tests.")
+print("MySGD passes the visible tests of Nesterov.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "Nesterov", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 0.03, "momentum": 0.9, "nesterov": True}}],
@@ -244,7 +244,7 @@ check_optimizer("MySGD", "SGD", [
     {"name": "weight decay with momentum",
      "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.5}}], "steps": 10, "seed": 84},
 ])
-print("MySGD: weight decay passes the visible tests.")
+print("MySGD passes the visible tests of weight decay.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "weight decay", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.5}}],
@@ -262,7 +262,7 @@ check_optimizer("MySGD", "SGD", [
      "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.2, "nesterov": True}}],
      "steps": 10, "seed": 85},
 ])
-print("MySGD: weight decay with Nesterov passes the visible tests.")
+print("MySGD passes the visible tests of weight decay with Nesterov.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "weight decay, Nesterov",
@@ -281,7 +281,7 @@ check_optimizer("MySGD", "SGD", [
                                       {"shapes": [[2]], "options": {"lr": 0.02, "momentum": 0.5}}],
      "steps": 8, "seed": 87},
 ])
-print("MySGD: buffers and groups pass the visible tests.")
+print("MySGD passes the visible tests of buffers and groups.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05, "momentum": 0.9}}],
@@ -312,7 +312,7 @@ check_optimizer("MySGD", "SGD", [
     {"name": "gradients zeroed in place", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9}}],
      "steps": 6, "seed": 89, "zero_grad": "inplace"},
 ])
-print("MySGD: p.grad and the buffer pass the visible tests.")
+print("MySGD passes the visible tests of p.grad and the buffer.")
 ### BEGIN HIDDEN TESTS
 check_grads_untouched("MySGD", [
     {"name": "p.grad, heavy ball, weight decay",
@@ -338,7 +338,7 @@ check_optimizer("MySGD", "SGD", [
     {"name": "state_dict round trip", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 8,
      "seed": 92, "resume_at": 4},
 ])
-print("MySGD: closure, lr changes and state_dict pass the visible tests.")
+print("MySGD passes the visible tests of closure, lr changes and state_dict.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9}}],
@@ -358,7 +358,7 @@ check_optimizer("MySGD", "SGD", [
 check_defaults("MySGD", {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False})
 check_rejects("MySGD", invalid=[{"lr": -0.1}, {"lr": 0.1, "nesterov": True}],
               valid=[{"lr": 0.0}, {"lr": 0.1, "momentum": 0.9, "nesterov": True}])
-print("MySGD: defaults and argument checks pass the visible tests.")
+print("MySGD passes the visible tests of defaults and argument checks.")
 ### BEGIN HIDDEN TESTS
 check_rejects("MySGD",
               invalid=[{"lr": -1e-3}, {"lr": 0.1, "momentum": -0.1}, {"lr": 0.1, "weight_decay": -0.1},
