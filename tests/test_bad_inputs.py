@@ -138,7 +138,7 @@ def test_edited_and_deleted_tests_are_restored(graded):
     score, status, _ = _row(graded, "tests-edited")
     assert score == 40  # every test of the source ran, the deleted and the edited ones included
     assert status == "test cell adam-update edited (restored); test cell nadam-update deleted (restored)"
-    assert len(result(graded["course"], "tests-edited")["tests"]) == 14
+    assert len(result(graded["course"], "tests-edited")["tests"]) == 19
 
 
 def test_stray_nbgrader_cells_are_ignored_and_reported(graded):

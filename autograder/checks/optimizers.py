@@ -717,6 +717,17 @@ def _ablations(cls: str, torch_name: str, case: dict, got: dict, want: dict, j: 
     return []
 
 
+def check_runs(cls: str, case: dict) -> None:
+    """`cls` builds and steps on `case` without raising (nothing is compared: the other tests do that). The
+    tests of the constructor alone start with it, so that a class that does not run earns nothing there."""
+    dtype = case.get("dtype", "float64")
+    try:
+        _student_run(cls, case)
+    except ProbeError as error:
+        raise CheckFailure(f"{cls} does not run yet ({_case_title(case)} in {dtype}: {error.describe()}): its "
+                           f"defaults and argument checks are graded once it steps.")
+
+
 def check_rejects(cls: str, invalid: list, valid: list) -> None:
     """Every option set in `invalid` must raise ValueError at construction; every one in `valid` must not."""
     for options in invalid:

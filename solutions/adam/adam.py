@@ -258,7 +258,9 @@ check_optimizer("MyAdam", "Adam", [
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "adam-args", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyAdam: defaults and invalid settings"
-# MyAdam: torch's defaults in param_groups, ValueError for invalid settings. The autograder checks every setting.
+# MyAdam: torch's defaults in param_groups, ValueError for invalid settings, once the class steps (a short run first).
+# The autograder checks every setting.
+check_runs("MyAdam", {"groups": [{"shapes": [[3]], "options": {"lr": 0.1}}], "steps": 2})
 check_defaults("MyAdam", {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0})
 check_rejects("MyAdam", invalid=[{"lr": -0.1}], valid=[{"lr": 0.0}])
 print("MyAdam passes the visible tests of defaults and argument checks.")
@@ -279,10 +281,11 @@ check_optimizer("MyAdam", "Adam", [
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "adam-own-work", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyAdam: your own implementation"
-# MyAdam is your own implementation: a subclass of torch.optim.Optimizer built on none of torch's Adam family
+# MyAdam is your own implementation (run by the autograder): a subclass of torch.optim.Optimizer built on none of torch's Adam family
 # (the autograder also switches those off and counts their calls).
+### BEGIN HIDDEN TESTS
 check_own_implementation("MyAdam", "Adam", ADAM_FAMILY, {"groups": [{"shapes": [[3]], "options": {"lr": 0.1}}], "steps": 3})
-print("MyAdam is your own implementation.")
+### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "nadam-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 2. `MyNAdam`
@@ -513,7 +516,9 @@ check_optimizer("MyNAdam", "NAdam", [
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "nadam-args", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: defaults and invalid settings"
-# MyNAdam: torch's defaults in param_groups, ValueError for invalid settings. The autograder checks every setting.
+# MyNAdam: torch's defaults in param_groups, ValueError for invalid settings, once the class steps (a short run first).
+# The autograder checks every setting.
+check_runs("MyNAdam", {"groups": [{"shapes": [[3]], "options": {"lr": 0.1}}], "steps": 2})
 check_defaults("MyNAdam", {"lr": 2e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0, "momentum_decay": 4e-3})
 check_rejects("MyNAdam", invalid=[{"momentum_decay": -0.1}], valid=[{"momentum_decay": 0.0}])
 print("MyNAdam passes the visible tests of defaults and argument checks.")
@@ -534,10 +539,11 @@ check_optimizer("MyNAdam", "NAdam", [
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "nadam-own-work", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: your own implementation"
-# MyNAdam is your own implementation: a subclass of torch.optim.Optimizer built on none of torch's Adam family
+# MyNAdam is your own implementation (run by the autograder): a subclass of torch.optim.Optimizer built on none of torch's Adam family
 # (the autograder also switches those off and counts their calls).
+### BEGIN HIDDEN TESTS
 check_own_implementation("MyNAdam", "NAdam", ADAM_FAMILY, {"groups": [{"shapes": [[3]], "options": {"lr": 0.1}}], "steps": 3})
-print("MyNAdam is your own implementation.")
+### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "experiments-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 3. Experiments

@@ -354,7 +354,8 @@ check_optimizer("MySGD", "SGD", [
 
 # %% nbgrader={"grade": true, "grade_id": "sgd-args", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MySGD: defaults and invalid settings"
 # MySGD: torch's defaults in param_groups (momentum 0: plain SGD), ValueError for invalid settings, every valid one
-# accepted. The autograder checks every setting.
+# accepted, once the class steps (a short run first). The autograder checks every setting.
+check_runs("MySGD", {"groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.9}}], "steps": 2})
 check_defaults("MySGD", {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False})
 check_rejects("MySGD", invalid=[{"lr": -0.1}, {"lr": 0.1, "nesterov": True}],
               valid=[{"lr": 0.0}, {"lr": 0.1, "momentum": 0.9, "nesterov": True}])
@@ -382,11 +383,12 @@ check_optimizer("MySGD", "SGD", [
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "sgd-own-work", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MySGD: your own implementation"
-# MySGD is your own implementation: a subclass of torch.optim.Optimizer built on none of torch's SGD
+# MySGD is your own implementation (run by the autograder): a subclass of torch.optim.Optimizer built on none of torch's SGD
 # (the autograder also switches it off and counts its calls).
+### BEGIN HIDDEN TESTS
 check_own_implementation("MySGD", "SGD", SGD_FAMILY,
                          {"groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.9}}], "steps": 3})
-print("MySGD is your own implementation.")
+### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "experiments-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 2. Experiments: why momentum helps

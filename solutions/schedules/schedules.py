@@ -424,13 +424,14 @@ check_chained_schedulers([
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "schedules-own-work", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="Schedules: your own implementation"
-# Your four schedulers are your own: subclasses of LRScheduler built on none of torch's schedulers
+# Your four schedulers are your own (run by the autograder): subclasses of LRScheduler built on none of torch's schedulers
 # (the autograder also switches those off and counts their calls).
+### BEGIN HIDDEN TESTS
 check_scheduler_own_work("MyStepLR", {"step_size": 2, "gamma": 0.5})
 check_scheduler_own_work("MyExponentialLR", {"gamma": 0.9})
 check_scheduler_own_work("MyCosineAnnealingLR", {"T_max": 10, "eta_min": 0.01})
 check_scheduler_own_work("MyWarmupCosine", {"warmup_steps": 2, "T_max": 10})
-print("Your schedulers are your own implementations.")
+### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "experiments-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 6. Experiments (not graded)
