@@ -27,9 +27,9 @@ from autograder.sandbox.process import WALL_FACTOR
 pytestmark = pytest.mark.slow  # grades classes or drives programs in subprocesses
 
 
-ADAM_TESTS = ["adam-api", "adam-float32", "adam-own-work", "adam-settings", "adam-state", "adam-visible",
-              "adam-weight-decay"]
-NADAM_TESTS = sorted(t.replace("adam", "nadam", 1) for t in ADAM_TESTS)
+ADAM_TESTS = ["adam-api", "adam-args", "adam-eps", "adam-float32", "adam-grad", "adam-own-work", "adam-state",
+              "adam-update", "adam-weight-decay"]
+NADAM_TESTS = sorted([t.replace("adam", "nadam", 1) for t in ADAM_TESTS] + ["nadam-schedule"])
 CELL_TIMEOUT = 6  # seconds of CPU time per cell and per probe in this batch (the same however busy the machine)
 MEMORY_MB = 1024
 
@@ -55,9 +55,9 @@ def graded(tmp_path_factory):
     submit(course, "nbformat-3", v3)
     # test cells deleted and edited: graded with the source's tests
     nb = notebook_with()
-    nb["cells"] = [c for c in nb["cells"] if _gid(c) != "nadam-visible"]
+    nb["cells"] = [c for c in nb["cells"] if _gid(c) != "nadam-update"]
     for cell in nb["cells"]:
-        if _gid(cell) == "adam-visible":
+        if _gid(cell) == "adam-update":
             cell["source"] = "assert True  # all good"
     submit(course, "tests-edited", nb)
     # stray cells with nbgrader metadata: an unknown grade_id; metadata without schema_version
@@ -142,8 +142,8 @@ def test_nbformat_3_notebook_is_graded(graded):
 def test_edited_and_deleted_tests_are_restored(graded):
     score, status, _ = _row(graded, "tests-edited")
     assert score == 40  # every test of the source ran, the deleted and the edited ones included
-    assert status == "test cell adam-visible edited (restored); test cell nadam-visible deleted (restored)"
-    assert len(result(graded["course"], "tests-edited")["tests"]) == 14
+    assert status == "test cell adam-update edited (restored); test cell nadam-update deleted (restored)"
+    assert len(result(graded["course"], "tests-edited")["tests"]) == 19
 
 
 def test_stray_nbgrader_cells_are_ignored_and_reported(graded):

@@ -3,7 +3,7 @@
 One class is graded once (`python -m autograder grade adam --workers 2`, small limits), so the
 sandbox start-ups overlap; each test then reads one student's row (grade AND status) and, where
 it matters, what the student's code printed. Most attacks sit on top of the same wrong MyAdam
-(no bias correction: it fails six Adam tests, 22/40), so an attack that worked would show as a
+(no bias correction: it fails six Adam tests, 23/40), so an attack that worked would show as a
 higher grade or fewer failed tests; the control student `honest-wrong` pins that baseline.
 """
 
@@ -34,9 +34,9 @@ pytestmark = pytest.mark.slow  # grades classes or drives programs in subprocess
 
 MARK = uuid.uuid4().hex[:12]  # planted in files the sandbox must not see, and in file names it must not create
 WRONG = variant_answers("wrong_no_bias_correction")["adam-impl"]
-WRONG_FAILS = ["adam-api", "adam-float32", "adam-settings", "adam-state", "adam-visible", "adam-weight-decay"]
-ADAM_TESTS = WRONG_FAILS + ["adam-own-work"]
-NADAM_TESTS = [t.replace("adam", "nadam", 1) for t in ADAM_TESTS]
+WRONG_FAILS = ["adam-api", "adam-eps", "adam-float32", "adam-state", "adam-update", "adam-weight-decay"]
+ADAM_TESTS = sorted(WRONG_FAILS + ["adam-args", "adam-grad", "adam-own-work"])
+NADAM_TESTS = sorted([t.replace("adam", "nadam", 1) for t in ADAM_TESTS] + ["nadam-schedule"])
 
 REWRITE_LATER_CELLS = r'''
 import builtins
@@ -323,10 +323,10 @@ def graded(tmp_path_factory):
     # and at run time tries to rewrite the notebook it came from
     nb = notebook_with(answers={"adam-impl": WRONG + REWRITE_OWN_NOTEBOOK})
     for cell in nb["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "adam-visible":
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "adam-update":
             cell["source"] = "print('MyAdam passes the visible tests.')"
     nb["cells"] = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-                   != "adam-settings"]
+                   != "adam-eps"]
     path = submit(course, "edits-tests", nb)
     path.write_text(path.read_text().replace("SUBMITTED", str(path)))
 
@@ -353,14 +353,14 @@ def _score(row):
 
 def test_control_wrong_adam_baseline(graded):
     row = _row(graded, "honest-wrong")
-    assert _score(row) == (22, 40) and row["status"] == "ok" and row["flags"] == ""
+    assert _score(row) == (23, 40) and row["status"] == "ok" and row["flags"] == ""
     assert failed_tests(graded["course"], "honest-wrong") == WRONG_FAILS
 
 
 def test_rewriting_later_cells_changes_nothing(graded):
     """Input transformers, a trace hook and an exec hook that would blank the tests in a kernel."""
     row = _row(graded, "rewrites-later-cells")
-    assert _score(row) == (22, 40) and row["status"] == "ok"
+    assert _score(row) == (23, 40) and row["status"] == "ok"
     assert failed_tests(graded["course"], "rewrites-later-cells") == WRONG_FAILS
     assert row["flags"] == "suspicious-code"  # settrace, TransformerManager...: put before a human
 
@@ -368,7 +368,7 @@ def test_rewriting_later_cells_changes_nothing(graded):
 def test_patched_comparisons_change_nothing(graded):
     """torch.allclose, assert_close, numpy's and math's comparisons, Tensor.__eq__ all made to agree."""
     row = _row(graded, "patches-comparisons")
-    assert _score(row) == (22, 40) and row["status"] == "ok" and row["flags"] == ""
+    assert _score(row) == (23, 40) and row["status"] == "ok" and row["flags"] == ""
     assert failed_tests(graded["course"], "patches-comparisons") == WRONG_FAILS
 
 
@@ -376,13 +376,13 @@ def test_replacing_the_reference_changes_nothing(graded):
     """torch.optim.Adam = MyAdam inside the sandbox: the reference is computed in the grader; naming
     torch's Adam in the answer flags it."""
     row = _row(graded, "replaces-reference")
-    assert _score(row) == (20, 40) and row["status"] == "ok" and row["flags"] == "uses-torch-adam"
+    assert _score(row) == (22, 40) and row["status"] == "ok" and row["flags"] == "uses-torch-adam"
     assert failed_tests(graded["course"], "replaces-reference") == sorted(WRONG_FAILS + ["adam-own-work"])
 
 
 def test_always_equal_objects_do_not_pass(graded):
     row = _row(graded, "always-equal")
-    assert _score(row) == (37, 40) and row["status"] == "ok" and row["flags"] == ""
+    assert _score(row) == (38, 40) and row["status"] == "ok" and row["flags"] == ""
     assert failed_tests(graded["course"], "always-equal") == ["adam-api"]
     message = [t for t in result(graded["course"], "always-equal")["tests"] if t["grade_id"] == "adam-api"][0]
     assert "returned -12345" in message["message"]
@@ -391,7 +391,7 @@ def test_always_equal_objects_do_not_pass(graded):
 def test_exceptions_that_exit_are_cell_errors(graded):
     """SystemExit and KeyboardInterrupt raised by a cell end that cell only (as in Jupyter)."""
     row = _row(graded, "exits-in-cells")
-    assert _score(row) == (22, 40) and row["status"] == "ok" and row["flags"] == ""
+    assert _score(row) == (23, 40) and row["status"] == "ok" and row["flags"] == ""
     assert failed_tests(graded["course"], "exits-in-cells") == WRONG_FAILS
     errors = result(graded["course"], "exits-in-cells")["cell_errors"]
     assert errors["adam-impl"].startswith("SystemExit") and errors["nadam-impl"].startswith("KeyboardInterrupt")
@@ -410,8 +410,8 @@ def test_exiting_during_a_test_fails_that_test(graded):
     """os._exit and KeyboardInterrupt inside step() when a hidden case comes: those tests fail, the rest
     are graded in a fresh process."""
     row = _row(graded, "exits-during-tests")
-    assert _score(row) == (33, 40) and row["flags"] == "suspicious-code"
-    assert failed_tests(graded["course"], "exits-during-tests") == ["adam-api", "adam-state"]
+    assert _score(row) == (34, 40) and row["flags"] == "suspicious-code"
+    assert failed_tests(graded["course"], "exits-during-tests") == ["adam-api", "adam-grad", "adam-state"]
     assert row["status"] == "the Python process exited (code 3) during a test of your code (MyAdam)"
 
 
@@ -427,7 +427,7 @@ def test_forged_replies_on_the_pipe_do_not_pass(graded):
 
 def test_forked_process_does_not_outlive_grading(graded):
     row = _row(graded, "forks-a-sleeper")
-    assert _score(row) == (22, 40) and row["status"] == "ok" and row["flags"] == "suspicious-code"
+    assert _score(row) == (23, 40) and row["status"] == "ok" and row["flags"] == "suspicious-code"
     assert failed_tests(graded["course"], "forks-a-sleeper") == WRONG_FAILS
     sleepers = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -464,9 +464,9 @@ def test_disguised_torch_adam_gets_no_marks_for_adam(graded):
 
 def test_editing_test_cells_in_the_file_changes_nothing(graded):
     row = _row(graded, "edits-tests")
-    assert _score(row) == (22, 40)
+    assert _score(row) == (23, 40)
     assert failed_tests(graded["course"], "edits-tests") == WRONG_FAILS
-    assert row["status"] == ("test cell adam-visible edited (restored); test cell adam-settings deleted (restored)")
+    assert row["status"] == ("test cell adam-update edited (restored); test cell adam-eps deleted (restored)")
     output = result(graded["course"], "edits-tests")["output"]
     assert re.search(r"REWRITE \S+/submitted/edits-tests/adam/adam.ipynb FileNotFoundError", output), output
 

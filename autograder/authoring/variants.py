@@ -21,6 +21,7 @@ class Variant:
     fails: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     why: str = ""
+    cause: str = ""  # words the failing test's message must contain (the checks name the cause)
 
 
 _CELL = re.compile(r"^# %% (\S+)\s*$", re.M)
@@ -29,13 +30,13 @@ _CELL = re.compile(r"^# %% (\S+)\s*$", re.M)
 def parse_variant(path: Path) -> Variant:
     text = path.read_text()
     header = text[: m.start()] if (m := _CELL.search(text)) else text
-    fields = dict(re.findall(r"^# (expect|fails|flags|why):\s*(.*)$", header, re.M))
+    fields = dict(re.findall(r"^# (expect|fails|flags|why|cause):\s*(.*)$", header, re.M))
     if fields.get("expect") not in ("full", "partial", "zero"):
         raise ValueError(f"{path}: header needs '# expect: full|partial|zero'")
     parts = _CELL.split(text)[1:]
     answers = {parts[i]: parts[i + 1].strip("\n") + "\n" for i in range(0, len(parts), 2)}
     return Variant(path, fields["expect"], answers, fields.get("fails", "").split(), fields.get("flags", "").split(),
-                   fields.get("why", ""))
+                   fields.get("why", ""), fields.get("cause", "").strip())
 
 
 def variants(assignment: str, repo: Path = REPO) -> list[Variant]:

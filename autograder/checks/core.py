@@ -182,10 +182,33 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
+def format_pair(a: float, b: float, least: int = 6) -> tuple[str, str]:
+    """`a` and `b` printed with the same number of significant digits, as few as make them differ
+    (at least `least`, at most 17: two different doubles always print differently then)."""
+    a, b = float(a), float(b)
+    for digits in range(least, 18):
+        sa, sb = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if sa != sb or a == b or (math.isnan(a) and math.isnan(b)):
+            return sa, sb
+    return sa, sb
+
+
+def relative_error(got: float, want: float) -> float:
+    """|got − want| / |want| (inf when want is 0 and got is not; 0 when both are equal)."""
+    got, want = float(got), float(want)
+    if got == want or (math.isnan(got) and math.isnan(want)):
+        return 0.0
+    if math.isnan(got) or math.isnan(want):
+        return math.inf
+    return abs(got - want) / abs(want) if want != 0 else math.inf
+
+
 def compare(got: Any, want: Any, *, what: str, context: str, dtype: str = "float64",
             rtol: Optional[float] = None, atol: Optional[float] = None,
             theirs: str = "expected") -> None:
-    """Raise CheckFailure naming `context` and `what` when `got` and `want` differ."""
+    """Raise CheckFailure naming `context` and `what` when `got` and `want` differ: the entry with
+    the largest error, both values printed with enough digits to differ, the error and the relative
+    error, and how many entries differ."""
     default_rtol, default_atol = TOLERANCES[dtype]
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
@@ -196,21 +219,33 @@ def compare(got: Any, want: Any, *, what: str, context: str, dtype: str = "float
     w = np.asarray(want, dtype=np.float64)
     if g.shape != w.shape:
         raise CheckFailure(f"{context}: {what} has shape {tuple(g.shape)}, {theirs} {tuple(w.shape)}.")
+    bad = differing(g, w, rtol, atol)
+    if not bad.any():
+        return
+    with np.errstate(invalid="ignore"):
+        err = np.where(np.isnan(g) & np.isnan(w), 0.0, np.abs(g - w))
+    index = np.unravel_index(int(np.argmax(np.where(bad, np.nan_to_num(err, nan=np.inf), -1.0))), g.shape)
+    at = f" at entry {list(map(int, index))}" if g.ndim else ""
+    mine, expected = format_pair(g[index], w[index])
+    rel = relative_error(g[index], w[index])
+    relative = f", relative error {rel:.2g}" if math.isfinite(rel) else ""
+    raise CheckFailure(
+        f"{context}: {what} differs{at}: yours {mine}, {theirs} {expected} "
+        f"(error {_fmt(err[index])}{relative}; tolerance {atol:g} + {rtol:g}·|{theirs}|; "
+        f"{int(bad.sum())} of {bad.size} entries differ)."
+    )
+
+
+def differing(g: Any, w: Any, rtol: float, atol: float) -> np.ndarray:
+    """Which entries of `g` differ from `w` beyond atol + rtol·|w| (NaN only matches NaN, inf only
+    the same inf)."""
+    g, w = np.asarray(g, dtype=np.float64), np.asarray(w, dtype=np.float64)
     bad_nan = np.isnan(g) != np.isnan(w)
     with np.errstate(invalid="ignore"):
         err = np.where(np.isnan(g) & np.isnan(w), 0.0, np.abs(g - w))
         err = np.where(np.isinf(g) & np.isinf(w) & (np.sign(g) == np.sign(w)), 0.0, err)
         bad = bad_nan | (err > atol + rtol * np.abs(w))
-        bad |= (np.isinf(g) | np.isinf(w)) & (err != 0)  # an infinite reference: only the same inf matches it
-    if not bad.any():
-        return
-    index = np.unravel_index(int(np.argmax(np.where(bad, np.nan_to_num(err, nan=np.inf), -1.0))), g.shape)
-    at = f" at entry {list(map(int, index))}" if g.ndim else ""
-    raise CheckFailure(
-        f"{context}: {what} differs{at}: yours {_fmt(g[index])}, {theirs} {_fmt(w[index])} "
-        f"(error {_fmt(err[index])}, tolerance {atol:g} + {rtol:g}·|{theirs}|; "
-        f"{int(bad.sum())} of {bad.size} entries differ)."
-    )
+        return bad | ((np.isinf(g) | np.isinf(w)) & (err != 0))  # an infinite reference: only the same inf
 
 
 def describe(options: dict) -> str:

@@ -24,6 +24,7 @@ from .core import (
     ProbeError,
     compare,
     fired,
+    format_pair,
     pick_device,
     probe,
     reference,
@@ -508,8 +509,8 @@ def check_hand_gradient(cases: list) -> None:
                         context=title)
             except CheckFailure as failure:
                 row = int(torch.nan_to_num((g[:, j] - w[:, j]).abs(), nan=math.inf).argmax())
-                raise CheckFailure(f"{failure} At x = {_point(xs[row].tolist())}: yours {_num(float(g[row, j]))}, "
-                                   f"autograd {_num(float(w[row, j]))}.")
+                mine, theirs = format_pair(float(g[row, j]), float(w[row, j]))
+                raise CheckFailure(f"{failure} At x = {_point(xs[row].tolist())}: yours {mine}, autograd {theirs}.")
 
 
 def check_hand_gradient_no_autograd() -> None:

@@ -30,6 +30,7 @@ from .core import (
     describe,
     fired,
     forbidden_uses,
+    format_pair,
     install_tripwires,
     probe,
     reference,
@@ -162,23 +163,80 @@ def _case_title(case: dict) -> str:
     return f"{name}{calls} on {groups}, {case['epochs']} epochs{extra}, compared with torch's {torch_names}"
 
 
-def _hint(case: dict, epoch: int, group: int, got: list, want: list) -> str:
-    """Why an lr may differ at this epoch, from what the case did there."""
+def _kwargs(case: dict, **change: Any) -> dict:
+    kwargs = {"schedulers": case["schedulers"], "lrs": case["lrs"], "epochs": case["epochs"],
+              "resume_at": case.get("resume_at"), "lr_changes": case.get("lr_changes")}
+    return {**kwargs, **change}
+
+
+def _torch_run(case: dict, **change: Any) -> dict:
+    return reference("torch.optim.lr_scheduler", _reference_namespace(), "scheduler_run", **_kwargs(case, **change))
+
+
+def _student_run(case: dict, **change: Any) -> dict:
+    return student().probe("scheduler_run", **_kwargs(case, **change))
+
+
+def _same_lrs(got: list, want: list) -> bool:
+    return len(got) == len(want) and all(
+        len(g) == len(w) and all(_close(a, b) for a, b in zip(g, w)) for g, w in zip(got, want))
+
+
+def _hint(case: dict, epoch: int, group: int, got: list, want: list, theirs: str) -> str:
+    """Why an lr may differ at this epoch: from what the case did there, from the pattern of the lrs,
+    and from torch's runs of the same schedule with one thing left out (no outside change, no eta_min)."""
     changes = {int(k): v for k, v in (case.get("lr_changes") or {}).items()}
-    resume_at = case.get("resume_at")
     hints = []
+    classes = [cls for cls, _ in case["schedulers"]]
+    options = case["schedulers"][0][1]
+    mine = [row[group] for row in got]
+    expected = [row[group] for row in want]
     if epoch == 0:
         hints.append("Epoch 0 is right after construction: LRScheduler.__init__ calls step() once, which sets "
-                     "last_epoch to 0 and the lrs to the schedule's value at epoch 0.")
-    if any(k <= epoch for k in changes):
-        hints.append("The lr was changed from outside before this point: torch's schedulers compute each new lr "
-                     "from the group's current lr (group['lr']), so such a change carries on; a closed form "
-                     "in base_lrs forgets it.")
-    if resume_at is not None and epoch > resume_at:
-        hints.append(f"This is after the state_dict() round trip at epoch {resume_at}: the new scheduler must go on "
-                     f"where the saved one stopped, so state_dict() must hold last_epoch and everything your "
-                     f"schedule reads.")
-    if len(case["lrs"]) > 1 and group > 0 and _close(got[0], want[0]):
+                     "last_epoch to 0 and the lrs to the schedule's value at epoch 0 (the initial lr itself for "
+                     "these schedules, start_factor·lr for the warm-up): the first get_lr() call must leave "
+                     "the lr where it is.")
+    if len(classes) > 1 and not changes:
+        hints.append(f"Here {' and '.join(classes)} step the same optimizer, one after the other, every epoch: each "
+                     f"must compute its new lr from the group's current lr (what the other left there), as torch's "
+                     f"do; a closed form from base_lrs overwrites the other's change.")
+    if theirs == "torch's" and any(k <= epoch for k in changes):
+        unchanged = _torch_run(case, lr_changes=None)["lrs"]
+        if _same_lrs(got, unchanged):
+            hints.append("Your lrs are those of a run without the outside change: a closed form from base_lrs "
+                         "(such as base_lr·γ^⌊e/s⌋) overwrites an lr changed from outside at the next epoch; torch "
+                         "computes each new lr from the group's current lr (group['lr']), so the change carries on.")
+        else:
+            hints.append("The lr was changed from outside before this point: torch's schedulers compute each new lr "
+                         "from the group's current lr (group['lr']), so such a change carries on; a closed form "
+                         "in base_lrs forgets it.")
+    if len(classes) == 1 and theirs == "torch's" and options.get("eta_min"):
+        without = {k: v for k, v in options.items() if k != "eta_min"}
+        if _same_lrs(got, _torch_run(case, schedulers=[[classes[0], without]])["lrs"]):
+            hints.append(f"Your lrs are torch's with eta_min=0: the schedule ignores eta_min={options['eta_min']!r} "
+                         f"(η_e = η_min + (η_base − η_min)·(1 + cos(πe/T))/2).")
+    if all(isinstance(x, float) for x in mine) and len(mine) > 2:
+        if all(_close(a, b) for a, b in zip(mine[:-1], expected[1:])):
+            hints.append("Your lrs are torch's one epoch early (yours at epoch e is torch's at e + 1): an off-by-one "
+                         "in the epoch (self.last_epoch is already the new epoch when get_lr() runs).")
+        elif all(_close(a, b) for a, b in zip(mine[1:], expected[:-1])):
+            hints.append("Your lrs are torch's one epoch late (yours at epoch e is torch's at e − 1): an off-by-one "
+                         "in the epoch (self.last_epoch is already the new epoch when get_lr() runs).")
+    t_max = options.get("T_max")
+    if "MyCosineAnnealingLR" in classes and t_max is not None and epoch > t_max:
+        stuck = isinstance(mine[epoch], float) and _close(mine[epoch], float(options.get("eta_min", 0.0)))
+        hints.append(f"This is past T_max={t_max}: torch's CosineAnnealingLR is not clamped, the cosine goes on "
+                     f"(back up to the initial lr at 2·T_max, down again at 3·T_max)"
+                     + ("; yours stays at eta_min." if stuck else "."))
+    warmup = options.get("warmup_steps")
+    if "MyWarmupCosine" in classes and warmup is not None and epoch >= warmup:
+        hints.append(f"This is in the cosine phase (epoch ≥ warmup_steps={warmup}), and the warm-up was right: the "
+                     f"cosine counts its epochs from the end of the warm-up, cos(π(e − W)/T).")
+    if case.get("resume_at") is not None and epoch > case["resume_at"]:
+        hints.append(f"This is after the state_dict() round trip at epoch {case['resume_at']}: the new scheduler must "
+                     f"go on where the saved one stopped, so state_dict() must hold last_epoch and everything your "
+                     f"schedule reads (keep it in plain attributes of self).")
+    if len(case["lrs"]) > 1 and group > 0 and _close(got[epoch][0], want[epoch][0]):
         hints.append("Group 0 is right: each group follows its own base lr (self.base_lrs[i]) and its own "
                      "group['lr'].")
     return (" " + " ".join(hints)) if hints else ""
@@ -189,15 +247,19 @@ def _close(a: Any, b: float) -> bool:
 
 
 def _history(got: list, want: list, epoch: int, group: int, theirs: str) -> str:
+    """The lrs of one group over the last few epochs, with enough digits for yours and theirs to differ."""
     start = max(0, epoch - 4)
-    mine = ", ".join(f"{row[group]:.6g}" if isinstance(row[group], float) else str(row[group])
-                     for row in got[start:epoch + 1])
-    expected = ", ".join(f"{row[group]:.6g}" for row in want[start:epoch + 1])
+    pairs = []
+    for g_row, w_row in zip(got[start:epoch + 1], want[start:epoch + 1]):
+        a, b = g_row[group], w_row[group]
+        pairs.append(format_pair(a, b) if isinstance(a, float) else (str(a), f"{b:.6g}"))
+    mine = ", ".join(p[0] for p in pairs)
+    expected = ", ".join(p[1] for p in pairs)
     return f" Group {group}'s lr at epochs {start}..{epoch}: yours [{mine}], {theirs} [{expected}]."
 
 
-def _compare_run(case: dict, got: dict, want: dict, theirs: str) -> None:
-    where = _case_title(case)
+def _compare_run(case: dict, got: dict, want: dict, theirs: str, where: Optional[str] = None) -> None:
+    where = where or _case_title(case)
     for epoch, (g, w) in enumerate(zip(got["lrs"], want["lrs"])):
         try:
             compare(g, w, what="the lr of each param group", context=f"{where}: at epoch {epoch}", theirs=theirs,
@@ -207,31 +269,61 @@ def _compare_run(case: dict, got: dict, want: dict, theirs: str) -> None:
                    if not _close(a, b)]
             group = max(bad)[1] if bad else 0  # the group compare() names: the largest error
             raise CheckFailure(f"{failure}{_history(got['lrs'], want['lrs'], epoch, group, theirs)}"
-                               f"{_hint(case, epoch, group, g, w)}")
+                               f"{_hint(case, epoch, group, got['lrs'], want['lrs'], theirs)}")
     for epoch, (g_all, w_all) in enumerate(zip(got["last_lrs"], want["last_lrs"])):
         for (cls, _), g, w in zip(case["schedulers"], g_all, w_all):
             if not isinstance(g, list):
                 raise CheckFailure(f"{where}: at epoch {epoch}, {cls}.get_last_lr() returned {g}; it should return "
-                                   f"a list with one lr per param group, {w}.")
+                                   f"a list with one lr per param group, {w} (LRScheduler.step() keeps it in "
+                                   f"self._last_lr: call super().step(), or set it yourself).")
             compare(g, w, what=f"{cls}.get_last_lr()", context=f"{where}: at epoch {epoch}", theirs=theirs,
                     **LR_TOLERANCE)
 
 
+def _raised(case: dict, error: ProbeError) -> CheckFailure:
+    hint = ""
+    if "_last_lr" in error.message:
+        hint = (" get_last_lr() returns self._last_lr, which LRScheduler.step() sets: if you override step(), call "
+                "super().step(), or set self._last_lr to the list of lrs yourself.")
+    if error.kind == "ZeroDivisionError" and any(cls == "MyCosineAnnealingLR" for cls, _ in case["schedulers"]):
+        hint = (" The recursive cosine divides by 1 + cos(π(e − 1)/T), which is 0 at the bottom of the cosine "
+                "((e − 1 − T) mod 2T = 0): there torch adds the closed form's rise over one epoch instead (its "
+                "special case).")
+    return CheckFailure(f"{_case_title(case)}: your code raised {error.describe()}{hint}")
+
+
 def _run_case(case: dict) -> None:
-    kwargs = {"schedulers": case["schedulers"], "lrs": case["lrs"], "epochs": case["epochs"],
-              "resume_at": case.get("resume_at"), "lr_changes": case.get("lr_changes")}
-    theirs = "torch's"
-    want = reference("torch.optim.lr_scheduler", _reference_namespace(), "scheduler_run", **kwargs)
+    want = _torch_run(case)
     try:
-        got = student().probe("scheduler_run", **kwargs)
+        got = _student_run(case)
     except ProbeError as error:
-        raise CheckFailure(f"{_case_title(case)}: your code raised {error.describe()}")
-    _compare_run(case, got, want, theirs)
+        raise _raised(case, error)
+    if case.get("resume_at") is None:
+        _compare_run(case, got, want, "torch's")
+        return
+    # A state_dict() round trip is judged against your own run without it, so that it measures only what it is
+    # about (the schedule itself has its own tests): after the round trip your lrs must go on exactly as your
+    # own run would have. So that there is something to resume, your lrs must change before the round trip
+    # (the cases are chosen so that torch's do).
+    k = case["resume_at"]
+    try:
+        straight = _student_run(case, resume_at=None)
+    except ProbeError as error:
+        raise _raised(case, error)
+    before = straight["lrs"][:k + 1]
+    if all(row == before[0] for row in before):
+        raise CheckFailure(f"{_case_title(case)}: up to the round trip at epoch {k} your lrs never change "
+                           f"({before[0]}, where torch's go {want['lrs'][0]} → {want['lrs'][k]}): there is nothing "
+                           f"to resume yet; the schedule's own tests say what is wrong.")
+    _compare_run(case, got, straight, "your own run without the round trip",
+                 where=f"{_case_title(case)}, compared after epoch {k} with your own run without the round trip")
 
 
 def check_scheduler(cls: str, cases: list) -> None:
     """Run each case ({"lrs", "options", "epochs", optional "name", "resume_at", "lr_changes"}) with the
-    student's `cls` and with torch's scheduler of the same schedule; compare every lr at every epoch."""
+    student's `cls` and with torch's scheduler of the same schedule; compare every lr at every epoch. A case
+    with a state_dict() round trip (resume_at=k) is compared with the student's own run without it: the
+    round trip must change nothing (and the lrs must change before epoch k, so that there is a state)."""
     for case in cases:
         _run_case({**case, "schedulers": [[cls, case.get("options", {})]]})
 

@@ -14,14 +14,26 @@
 # off, so a class built on them fails its tests there, and is flagged.
 # Compare with torch's in a cell of your own, not in an answer cell: there the call would stop the cell.
 #
-# **How to read a failing test.** Each message names the setting (the hyper-parameters), the
-# dtype and device, the step and the parameter that differ, with your value, torch's value and
-# the size of the error. A difference at step 1 is in the first update (bias correction,
-# `lr`, `eps`); a difference that appears later is in the state (moments, step count); a
-# difference only with several parameters or groups is state shared where it should not be.
+# **How the tests grade.** Each test cell grades one feature of one class, named in its title
+# ("MyAdam: weight decay"), and is worth the points listed under each exercise: a bug costs the
+# points of the feature it breaks, not the whole exercise. To keep the features apart, the tests of
+# the other features run with `eps=0.0` (where ε's place cannot matter) and, for NAdam, with
+# `momentum_decay=0.0` (a constant μ). The visible part of each test runs here, in a few seconds;
+# the autograder adds hidden cases of the same feature (other settings, more steps, float32), and
+# its feedback names each failed test with its message.
 #
-# The visible tests below are a first check. The autograder runs many more (other settings,
-# float32 and float64, several groups, `None` gradients, closures, `state_dict` round trips).
+# **How to read a failing test.** A message names the case (its settings, dtype and device, and
+# what it did: gradients set to `None`, an lr changed between steps, a `state_dict` round trip), the
+# first step after which your parameters differ from torch's beyond the tolerance, the parameter
+# (index, group, shape) and the entry with the largest error, your value and torch's printed with
+# as many digits as it takes for them to differ, the error and the relative error. Where the
+# pattern is known it adds a *likely cause*, found by comparing your numbers with other
+# computations: your class rerun with one setting switched off (weight decay, ε, the momentum
+# schedule), torch's alternatives (`torch.optim.AdamW` for decoupled weight decay), which parameters
+# are still right, and the ratio of your first step to torch's (Adam's first step is γ·g/(|g| + ε)
+# whatever the betas). A failure after step 1 is not always a state bug: an error in every update
+# (ε in the wrong place, float32 arithmetic) can stay under the tolerance for a few steps; the
+# message then says that your first step already differed.
 
 # %% nbgrader={"grade": false, "grade_id": "setup-colab", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Setup. On Colab this uses Colab's own torch and installs nothing; elsewhere it only reports.
@@ -44,7 +56,7 @@ import plotly.graph_objects as go
 import torch
 from torch.optim import Optimizer
 
-# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: autograder/checks/core.py autograder/checks/optimizers.py
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "adam-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -59,6 +71,20 @@ from torch.optim import Optimizer
 # Keep m, v and t in `self.state[p]`, read the hyper-parameters from each `group` at every step
 # (a scheduler may change `group["lr"]`), update θ in place under `torch.no_grad()`, and create
 # the state with the parameter's dtype and device (`torch.zeros_like(p)`).
+#
+# **Points: 20**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | MyAdam: the update (lr, betas, bias correction) | 5 |
+# | MyAdam: ε (where it enters the update) | 3 |
+# | MyAdam: weight decay | 3 |
+# | MyAdam: p.grad left alone | 1 |
+# | MyAdam: state per parameter, settings per group, None gradients | 3 |
+# | MyAdam: closure, lr changed between steps, state_dict | 2 |
+# | MyAdam: defaults and invalid settings | 1 |
+# | MyAdam: float32 | 1 |
+# | MyAdam: your own implementation | 1 |
 
 # %% nbgrader={"grade": false, "grade_id": "adam-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class MyAdam(Optimizer):
@@ -107,78 +133,156 @@ class MyAdam(Optimizer):
         return loss
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "adam-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Visible tests: defaults, one setting for 10 steps, and an invalid learning rate.
-check_defaults("MyAdam", {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0})
+# %% nbgrader={"grade": true, "grade_id": "adam-update", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false} title="MyAdam: the update (lr, betas, bias correction)"
+# MyAdam: one update and the moments, bias-corrected, with eps=0 so that ε's placement is graded on its own.
+# The autograder also runs other lrs and betas, many steps.
 check_optimizer("MyAdam", "Adam", [
-    {"name": "visible", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1}}], "steps": 10},
+    {"name": "the update", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1, "eps": 0.0}}], "steps": 10},
+    {"name": "other betas", "groups": [{"shapes": [[4]], "options": {"lr": 0.05, "betas": [0.5, 0.9], "eps": 0.0}}],
+     "steps": 20, "seed": 40},
 ])
-check_rejects("MyAdam", invalid=[{"lr": -0.1}], valid=[{"lr": 0.0}])
-print("MyAdam passes the visible tests.")
-
-# %% nbgrader={"grade": true, "grade_id": "adam-settings", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests (run by the autograder): hyper-parameters, each made to matter.
+print("MyAdam passes the visible tests of the update.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
-    {"name": "defaults", "groups": [{"shapes": [[4], [2, 3]]}], "steps": 60, "seed": 1},
-    {"name": "fast", "groups": [{"shapes": [[5]], "options": {"lr": 0.05, "betas": [0.5, 0.9]}}], "steps": 100, "seed": 2},
+    {"name": "small lr, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 1e-3, "eps": 0.0}}],
+     "steps": 60, "seed": 1},
+    {"name": "fast", "groups": [{"shapes": [[5]], "options": {"lr": 0.05, "betas": [0.5, 0.9], "eps": 0.0}}],
+     "steps": 100, "seed": 2},
+    {"name": "no momentum", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.0, 0.99], "eps": 0.0}}],
+     "steps": 30, "seed": 4},
+    {"name": "slow second moment", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.95, 0.5], "eps": 0.0}}],
+     "steps": 30, "seed": 5},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "adam-eps", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MyAdam: ε (where it enters the update)"
+# MyAdam: ε, with gradients small enough for its place to matter (torch divides by √v̂ + ε: outside the square root,
+# after the bias correction). The autograder also runs the default eps over many steps and other betas.
+check_optimizer("MyAdam", "Adam", [
+    {"name": "tiny gradients", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.01, "eps": 1e-8}}],
+     "steps": 10, "seed": 41, "grad_scale": 1e-8},
+    {"name": "large eps", "groups": [{"shapes": [[4]], "options": {"lr": 0.01, "eps": 0.1}}],
+     "steps": 10, "seed": 42, "grad_scale": 0.01},
+])
+print("MyAdam passes the visible tests of ε.")
+### BEGIN HIDDEN TESTS
+check_optimizer("MyAdam", "Adam", [
+    {"name": "default eps, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 1e-3, "eps": 1e-8}}],
+     "steps": 60, "seed": 1},
     {"name": "large eps, small gradients", "groups": [{"shapes": [[2, 2]], "options": {"lr": 0.01, "eps": 0.1}}],
      "steps": 40, "seed": 3, "grad_scale": 0.01},
-    {"name": "no momentum", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.0, 0.99]}}], "steps": 30, "seed": 4},
-    {"name": "slow second moment", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.95, 0.5]}}], "steps": 30, "seed": 5},
+    {"name": "tiny gradients, other betas", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.8, 0.99], "eps": 1e-8}}],
+     "steps": 30, "seed": 14, "grad_scale": 1e-7},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "adam-weight-decay", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "adam-weight-decay", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MyAdam: weight decay"
+# MyAdam: weight decay, L2 added to the gradient (g ← g + λθ) as torch.optim.Adam does, not decoupled as in AdamW
+# (eps=0). The autograder also runs other settings and many more steps.
+check_optimizer("MyAdam", "Adam", [
+    {"name": "weight decay", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5}}],
+     "steps": 10, "seed": 43},
+])
+print("MyAdam passes the visible tests of weight decay.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
-    {"name": "weight decay", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "weight_decay": 0.5}}], "steps": 50, "seed": 6},
-    {"name": "p.grad left alone", "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "weight_decay": 0.5}}], "steps": 3,
-     "seed": 16, "check_grads": True},
+    {"name": "weight decay, many steps", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5}}],
+     "steps": 50, "seed": 6},
+    {"name": "light weight decay, other betas",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.5, 0.9], "eps": 0.0, "weight_decay": 0.05}}],
+     "steps": 30, "seed": 15},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "adam-state", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: per-parameter state, parameter groups and None gradients.
+# %% nbgrader={"grade": true, "grade_id": "adam-grad", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyAdam: p.grad left alone"
+# MyAdam: step() leaves each p.grad as backward left it (torch never modifies it), also with weight decay on.
+# The autograder also checks several groups and gradients zeroed in place.
+check_grads_untouched("MyAdam", [
+    {"name": "p.grad after each step", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5}}],
+     "steps": 3, "seed": 16},
+])
+print("MyAdam passes the visible tests of p.grad.")
+### BEGIN HIDDEN TESTS
+check_grads_untouched("MyAdam", [
+    {"name": "p.grad, two groups, gradients zeroed in place",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.1}},
+                {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.0}}],
+     "steps": 5, "seed": 17, "zero_grad": "inplace"},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "adam-state", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MyAdam: state per parameter, settings per group, None gradients"
+# MyAdam: each parameter keeps its own state, each group its own settings, and a parameter whose .grad is None is
+# skipped (eps=0). The autograder also runs three parameters of one shape, a parameter that starts late, more steps.
+check_optimizer("MyAdam", "Adam", [
+    {"name": "same shapes, gradients None", "groups": [{"shapes": [[3], [3], [2]], "options": {"lr": 0.05, "eps": 0.0}}],
+     "steps": 8, "seed": 45, "none_grads": [[1, 2], [2, 2], [4, 1]]},
+    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9], "eps": 0.0}},
+                                      {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.0}}],
+     "steps": 8, "seed": 46},
+])
+print("MyAdam passes the visible tests of state and groups.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
-    {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05}}],
+    {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05, "eps": 0.0}}],
      "steps": 30, "seed": 7, "none_grads": [[1, 1], [2, 1], [5, 2]]},
-    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9]}},
-                                      {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.01, "weight_decay": 0.1}}],
+    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9], "eps": 0.0}},
+                                      {"shapes": [[2]], "options": {"lr": 0.01, "betas": [0.5, 0.99], "eps": 0.0}}],
      "steps": 40, "seed": 8},
-    {"name": "late starter", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05}}],
-     "steps": 20, "seed": 9, "none_grads": [[s, 1] for s in range(1, 8)]},
+    {"name": "late starter", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "eps": 0.0}}],
+     "steps": 20, "seed": 9, "none_grads": [[k, 1] for k in range(1, 8)]},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "adam-api", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: closure, learning rate changed between steps, state_dict round trip, argument checks.
+# %% nbgrader={"grade": true, "grade_id": "adam-api", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MyAdam: closure, lr changed between steps, state_dict"
+# MyAdam: step(closure) returns the closure's loss, an lr changed between steps is used at the next step, and a
+# state_dict() round trip goes on where it stopped (eps=0). The autograder also runs longer and other settings.
+check_optimizer("MyAdam", "Adam", [
+    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0}}], "steps": 5, "seed": 47,
+     "closure": True},
+    {"name": "lr changed between steps", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0}}], "steps": 8,
+     "seed": 48, "lr_changes": {"4": 0.01}},
+    {"name": "state_dict round trip", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "eps": 0.0}}], "steps": 8,
+     "seed": 49, "resume_at": 4},
+])
+print("MyAdam passes the visible tests of closure, lr changes and state_dict.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
-    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05}}], "steps": 10, "seed": 10, "closure": True},
-    {"name": "scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05}}], "steps": 20, "seed": 11,
+    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0}}], "steps": 10, "seed": 10,
+     "closure": True},
+    {"name": "scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0}}], "steps": 20, "seed": 11,
      "lr_changes": {"6": 0.01, "12": 0.2}},
-    {"name": "resumed", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05}}], "steps": 20, "seed": 12, "resume_at": 8},
+    {"name": "resumed", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "eps": 0.0}}], "steps": 20, "seed": 12,
+     "resume_at": 8},
 ])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "adam-args", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyAdam: defaults and invalid settings"
+# MyAdam: torch's defaults in param_groups, ValueError for invalid settings, once the class steps (a short run first).
+# The autograder checks every setting.
+check_runs("MyAdam", {"groups": [{"shapes": [[3]], "options": {"lr": 0.1}}], "steps": 2})
+check_defaults("MyAdam", {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0})
+check_rejects("MyAdam", invalid=[{"lr": -0.1}], valid=[{"lr": 0.0}])
+print("MyAdam passes the visible tests of defaults and argument checks.")
+### BEGIN HIDDEN TESTS
 check_rejects("MyAdam",
               invalid=[{"lr": -1e-3}, {"eps": -1e-8}, {"betas": [1.0, 0.999]}, {"betas": [0.9, 1.0]},
                        {"betas": [-0.1, 0.999]}, {"weight_decay": -0.1}],
               valid=[{"lr": 0.0, "eps": 0.0, "betas": [0.0, 0.0], "weight_decay": 0.0}])
-check_defaults("MyAdam", {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0})
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "adam-float32", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: float32 parameters stay float32 and follow torch.
+# %% nbgrader={"grade": true, "grade_id": "adam-float32", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyAdam: float32"
+# MyAdam in float32 (run by the autograder): float32 parameters stay float32 and follow torch.optim.Adam.
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyAdam", "Adam", [
-    {"name": "float32", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.01, "weight_decay": 0.01}}],
+    {"name": "float32", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.01, "eps": 0.0}}],
      "steps": 30, "seed": 13, "dtype": "float32"},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "adam-own-work", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: MyAdam is your own implementation, not torch's.
+# %% nbgrader={"grade": true, "grade_id": "adam-own-work", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyAdam: your own implementation"
+# MyAdam is your own implementation (run by the autograder): a subclass of torch.optim.Optimizer built on none of torch's Adam family
+# (the autograder also switches those off and counts their calls).
 ### BEGIN HIDDEN TESTS
 check_own_implementation("MyAdam", "Adam", ADAM_FAMILY, {"groups": [{"shapes": [[3]], "options": {"lr": 0.1}}], "steps": 3})
 ### END HIDDEN TESTS
@@ -196,6 +300,21 @@ check_own_implementation("MyAdam", "Adam", ADAM_FAMILY, {"groups": [{"shapes": [
 # $$\theta \leftarrow \theta - \gamma\,\frac{1-\mu_t}{1-P_t}\,\frac{g}{d} - \gamma\,\frac{\mu_{t+1}}{1-P_t\,\mu_{t+1}}\,\frac{m}{d}$$
 #
 # P (the running product of the μ's) is state too, one per parameter.
+#
+# **Points: 20**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | MyNAdam: the update (lr, betas, bias correction) | 4 |
+# | MyNAdam: momentum schedule (momentum_decay) | 2 |
+# | MyNAdam: ε (where it enters the update) | 2 |
+# | MyNAdam: weight decay | 3 |
+# | MyNAdam: p.grad left alone | 1 |
+# | MyNAdam: state per parameter, settings per group, None gradients | 3 |
+# | MyNAdam: closure, lr changed between steps, state_dict | 2 |
+# | MyNAdam: defaults and invalid settings | 1 |
+# | MyNAdam: float32 | 1 |
+# | MyNAdam: your own implementation | 1 |
 
 # %% nbgrader={"grade": false, "grade_id": "nadam-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class MyNAdam(Optimizer):
@@ -251,75 +370,177 @@ class MyNAdam(Optimizer):
         return loss
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "nadam-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Visible tests: defaults, one setting for 10 steps, and an invalid momentum_decay.
-check_defaults("MyNAdam", {"lr": 2e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0, "momentum_decay": 4e-3})
+# %% nbgrader={"grade": true, "grade_id": "nadam-update", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: the update (lr, betas, bias correction)"
+# MyNAdam: one update and the moments, bias-corrected, with momentum_decay=0 (a constant μ = β1/2) and eps=0,
+# so that the momentum schedule and ε are graded on their own. The autograder also runs other lrs and betas, many steps.
 check_optimizer("MyNAdam", "NAdam", [
-    {"name": "visible", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1}}], "steps": 10},
+    {"name": "the update", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 10},
+    {"name": "other betas", "groups": [{"shapes": [[4]], "options": {"lr": 0.05, "betas": [0.5, 0.9], "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 20, "seed": 40},
 ])
-check_rejects("MyNAdam", invalid=[{"momentum_decay": -0.1}], valid=[{"momentum_decay": 0.0}])
-print("MyNAdam passes the visible tests.")
-
-# %% nbgrader={"grade": true, "grade_id": "nadam-settings", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+print("MyNAdam passes the visible tests of the update.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
-    {"name": "defaults", "groups": [{"shapes": [[4], [2, 3]]}], "steps": 60, "seed": 21},
-    {"name": "fast schedule", "groups": [{"shapes": [[5]], "options": {"lr": 0.05, "momentum_decay": 0.5}}], "steps": 100, "seed": 22},
-    {"name": "large eps, small gradients", "groups": [{"shapes": [[2, 2]], "options": {"lr": 0.01, "eps": 0.1}}],
-     "steps": 40, "seed": 23, "grad_scale": 0.01},
-    {"name": "other betas", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.6, 0.8], "momentum_decay": 0.1}}],
+    {"name": "small lr, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 2e-3, "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 60, "seed": 21},
+    {"name": "fast", "groups": [{"shapes": [[5]], "options": {"lr": 0.05, "betas": [0.6, 0.8], "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 100, "seed": 22},
+    {"name": "no momentum", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.0, 0.99], "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 30, "seed": 24},
+    {"name": "slow second moment", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.95, 0.5], "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 30, "seed": 25},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-schedule", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: momentum schedule (momentum_decay)"
+# MyNAdam: the momentum schedule μ_t, μ_(t+1) and their running product, for several momentum_decay values (eps=0).
+# The autograder also runs other values and many more steps.
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "default momentum_decay", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1, "eps": 0.0, "momentum_decay": 4e-3}}],
+     "steps": 10, "seed": 50},
+    {"name": "fast schedule", "groups": [{"shapes": [[4]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.5}}],
+     "steps": 20, "seed": 51},
+])
+print("MyNAdam passes the visible tests of the momentum schedule.")
+### BEGIN HIDDEN TESTS
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "fast schedule, many steps", "groups": [{"shapes": [[5]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.5}}],
+     "steps": 100, "seed": 22},
+    {"name": "other betas", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.6, 0.8], "eps": 0.0, "momentum_decay": 0.1}}],
      "steps": 40, "seed": 24},
-    {"name": "no momentum decay", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "momentum_decay": 0.0}}], "steps": 30, "seed": 25},
+    {"name": "default momentum_decay, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 2e-3, "eps": 0.0}}],
+     "steps": 60, "seed": 21},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "nadam-weight-decay", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "nadam-eps", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: ε (where it enters the update)"
+# MyNAdam: ε, with gradients small enough for its place to matter (torch divides by √v̂ + ε: outside the square root,
+# after the bias correction). The autograder also runs the default eps over many steps and other betas.
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "tiny gradients", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.01, "eps": 1e-8, "momentum_decay": 0.0}}],
+     "steps": 10, "seed": 41, "grad_scale": 1e-8},
+    {"name": "large eps", "groups": [{"shapes": [[4]], "options": {"lr": 0.01, "eps": 0.1, "momentum_decay": 0.0}}],
+     "steps": 10, "seed": 42, "grad_scale": 0.01},
+])
+print("MyNAdam passes the visible tests of ε.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
-    {"name": "weight decay", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "weight_decay": 0.5}}], "steps": 50, "seed": 26},
-    {"name": "p.grad left alone", "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "weight_decay": 0.5}}], "steps": 3,
-     "seed": 36, "check_grads": True},
+    {"name": "default eps, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 1e-3, "eps": 1e-8, "momentum_decay": 0.0}}],
+     "steps": 60, "seed": 21},
+    {"name": "large eps, small gradients", "groups": [{"shapes": [[2, 2]], "options": {"lr": 0.01, "eps": 0.1, "momentum_decay": 0.0}}],
+     "steps": 40, "seed": 23, "grad_scale": 0.01},
+    {"name": "tiny gradients, other betas", "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.8, 0.99], "eps": 1e-8, "momentum_decay": 0.0}}],
+     "steps": 30, "seed": 34, "grad_scale": 1e-7},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "nadam-state", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "nadam-weight-decay", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: weight decay"
+# MyNAdam: weight decay, L2 added to the gradient (g ← g + λθ) as torch.optim.NAdam does, not decoupled as in AdamW
+# (eps=0). The autograder also runs other settings and many more steps.
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "weight decay", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5, "momentum_decay": 0.0}}],
+     "steps": 10, "seed": 43},
+])
+print("MyNAdam passes the visible tests of weight decay.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
-    {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05, "momentum_decay": 0.2}}],
+    {"name": "weight decay, many steps", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5, "momentum_decay": 0.0}}],
+     "steps": 50, "seed": 26},
+    {"name": "light weight decay, other betas",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.02, "betas": [0.5, 0.9], "eps": 0.0, "weight_decay": 0.05, "momentum_decay": 0.0}}],
+     "steps": 30, "seed": 35},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-grad", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: p.grad left alone"
+# MyNAdam: step() leaves each p.grad as backward left it (torch never modifies it), also with weight decay on.
+# The autograder also checks several groups and gradients zeroed in place.
+check_grads_untouched("MyNAdam", [
+    {"name": "p.grad after each step", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.5, "momentum_decay": 0.0}}],
+     "steps": 3, "seed": 36},
+])
+print("MyNAdam passes the visible tests of p.grad.")
+### BEGIN HIDDEN TESTS
+check_grads_untouched("MyNAdam", [
+    {"name": "p.grad, two groups, gradients zeroed in place",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "eps": 0.0, "weight_decay": 0.1, "momentum_decay": 0.0}},
+                {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 5, "seed": 37, "zero_grad": "inplace"},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-state", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: state per parameter, settings per group, None gradients"
+# MyNAdam: each parameter keeps its own state, each group its own settings, and a parameter whose .grad is None is
+# skipped (eps=0). The autograder also runs three parameters of one shape, a parameter that starts late, more steps.
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "same shapes, gradients None", "groups": [{"shapes": [[3], [3], [2]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 8, "seed": 45, "none_grads": [[1, 2], [2, 2], [4, 1]]},
+    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9], "eps": 0.0, "momentum_decay": 0.0}},
+                                      {"shapes": [[2]], "options": {"lr": 0.01, "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 8, "seed": 46},
+])
+print("MyNAdam passes the visible tests of state and groups.")
+### BEGIN HIDDEN TESTS
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}],
      "steps": 30, "seed": 27, "none_grads": [[1, 1], [2, 1], [5, 2]]},
-    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9]}},
-                                      {"shapes": [[2]], "options": {"lr": 0.01, "momentum_decay": 0.3, "weight_decay": 0.1}}],
+    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "betas": [0.8, 0.9], "eps": 0.0, "momentum_decay": 0.0}},
+                                      {"shapes": [[2]], "options": {"lr": 0.01, "betas": [0.5, 0.99], "eps": 0.0, "momentum_decay": 0.0}}],
      "steps": 40, "seed": 28},
-    {"name": "late starter", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "momentum_decay": 0.2}}],
-     "steps": 20, "seed": 29, "none_grads": [[s, 1] for s in range(1, 8)]},
+    {"name": "late starter", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}],
+     "steps": 20, "seed": 29, "none_grads": [[k, 1] for k in range(1, 8)]},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "nadam-api", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "nadam-api", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: closure, lr changed between steps, state_dict"
+# MyNAdam: step(closure) returns the closure's loss, an lr changed between steps is used at the next step, and a
+# state_dict() round trip goes on where it stopped (eps=0). The autograder also runs longer and other settings.
+check_optimizer("MyNAdam", "NAdam", [
+    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 5, "seed": 47,
+     "closure": True},
+    {"name": "lr changed between steps", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 8,
+     "seed": 48, "lr_changes": {"4": 0.01}},
+    {"name": "state_dict round trip", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 8,
+     "seed": 49, "resume_at": 4},
+])
+print("MyNAdam passes the visible tests of closure, lr changes and state_dict.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
-    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05}}], "steps": 10, "seed": 30, "closure": True},
-    {"name": "scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05}}], "steps": 20, "seed": 31,
+    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 10, "seed": 30,
+     "closure": True},
+    {"name": "scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 20, "seed": 31,
      "lr_changes": {"6": 0.01, "12": 0.2}},
-    {"name": "resumed", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum_decay": 0.2}}],
-     "steps": 20, "seed": 32, "resume_at": 8},
+    {"name": "resumed", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "eps": 0.0, "momentum_decay": 0.0}}], "steps": 20, "seed": 32,
+     "resume_at": 8},
 ])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nadam-args", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: defaults and invalid settings"
+# MyNAdam: torch's defaults in param_groups, ValueError for invalid settings, once the class steps (a short run first).
+# The autograder checks every setting.
+check_runs("MyNAdam", {"groups": [{"shapes": [[3]], "options": {"lr": 0.1}}], "steps": 2})
+check_defaults("MyNAdam", {"lr": 2e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0, "momentum_decay": 4e-3})
+check_rejects("MyNAdam", invalid=[{"momentum_decay": -0.1}], valid=[{"momentum_decay": 0.0}])
+print("MyNAdam passes the visible tests of defaults and argument checks.")
+### BEGIN HIDDEN TESTS
 check_rejects("MyNAdam",
               invalid=[{"lr": -1e-3}, {"eps": -1e-8}, {"betas": [1.0, 0.999]}, {"betas": [0.9, 1.0]},
                        {"weight_decay": -0.1}, {"momentum_decay": -4e-3}],
               valid=[{"lr": 0.0, "eps": 0.0, "betas": [0.0, 0.0], "weight_decay": 0.0, "momentum_decay": 0.0}])
-check_defaults("MyNAdam", {"lr": 2e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0, "momentum_decay": 4e-3})
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "nadam-float32", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "nadam-float32", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: float32"
+# MyNAdam in float32 (run by the autograder): float32 parameters stay float32 and follow torch.optim.NAdam.
 ### BEGIN HIDDEN TESTS
 check_optimizer("MyNAdam", "NAdam", [
-    {"name": "float32", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.01, "weight_decay": 0.01}}],
+    {"name": "float32", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.01, "eps": 0.0, "momentum_decay": 0.0}}],
      "steps": 30, "seed": 33, "dtype": "float32"},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "nadam-own-work", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "nadam-own-work", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: your own implementation"
+# MyNAdam is your own implementation (run by the autograder): a subclass of torch.optim.Optimizer built on none of torch's Adam family
+# (the autograder also switches those off and counts their calls).
 ### BEGIN HIDDEN TESTS
 check_own_implementation("MyNAdam", "NAdam", ADAM_FAMILY, {"groups": [{"shapes": [[3]], "options": {"lr": 0.1}}], "steps": 3})
 ### END HIDDEN TESTS
@@ -332,7 +553,7 @@ check_own_implementation("MyNAdam", "NAdam", ADAM_FAMILY, {"groups": [{"shapes":
 # above will tell you why. The functions: f1(x, y) = x² + y² + 10 sin 5x + 10 cos 5y,
 # Rosenbrock (1 − x)² + 100(y − x²)² and Himmelblau (x² + y − 11)² + (x + y² − 7)².
 
-# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: course/functions.py course/plots.py
 
 # %%
@@ -351,6 +572,10 @@ for fname, (fn, xs, ys, start) in TEST_FUNCTIONS.items():
 # **Question (graded by hand, 4 points).** Compare Adam and NAdam on the three functions. Which one
 # gets closer to a minimum in 200 steps, and why? What do the larger learning rate and the smaller
 # β's change? Answer in a few sentences in the cell below.
+#
+# *Rubric (4 points, one each):* (1) which of Adam and NAdam gets closer, explained by what NAdam's
+# update does differently; (2) what the larger learning rate changes on f1, and why; (3) what the
+# smaller β's change in the paths, and why; (4) a comparison backed by what the figures show.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "compare-answer", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
 # NAdam applies the momentum term one step ahead, so on the Rosenbrock valley it corrects its
@@ -358,7 +583,7 @@ for fname, (fn, xs, ys, start) in TEST_FUNCTIONS.items():
 # ripple nearest to the start; lr = 0.3 lets them jump over ripples towards the centre. Smaller
 # β's shorten the memory of both moments, so the steps react faster and the paths are noisier.
 #
-# *Rubric (instructor):* one point each for (1) NAdam's look-ahead (the μ_{t+1} term) turning
+# *Notes for graders (instructors only):* one point each for (1) NAdam's look-ahead (the μ_{t+1} term) turning
 # earlier / overshooting less in a curved valley, (2) the larger lr jumping over f1's ripples while
 # the small one stops in the nearest local minimum, (3) smaller β's forgetting faster (noisier,
 # more reactive paths), (4) a comparison backed by what the figures show.

@@ -41,10 +41,10 @@ import plotly.graph_objects as go
 import torch
 from torch.autograd import Function
 
-# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: autograder/checks/core.py autograder/checks/autograd.py
 
-# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: course/functions.py course/plots.py course/autograd.py
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "graph-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -147,6 +147,17 @@ print("w detached: x.grad =", x.grad, "and w.grad =", w.grad, "(no gradient flow
 # branch of the graph). The tests call backward with `gradient=v` on outputs of any shape, twice
 # (gradients must accumulate), inside a bigger network, in float32 and float64, and compare your
 # backward with central differences of your forward (what `torch.autograd.gradcheck` does).
+#
+# **Points: 12**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | Cube: forward and backward (visible) | 3 |
+# | Cube: values, every shape and way of calling backward | 3 |
+# | Cube: the Jacobian of backward (gradcheck) | 2 |
+# | Cube: float32 | 1 |
+# | Cube: accumulated gradients, a retained graph, inside a network | 2 |
+# | Cube: ctx.save_for_backward | 1 |
 
 # %% nbgrader={"grade": false, "grade_id": "cube-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class Cube(Function):
@@ -166,7 +177,7 @@ class Cube(Function):
         return grad_output * 3 * x**2
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "cube-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "cube-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="Cube: forward and backward (visible)"
 # Visible tests: Cube is a Function whose node torch calls, on a vector (backward with gradient=v)
 # and on a 0-d tensor (plain backward()).
 check_custom_function_class("Cube", [0.5, -1.5, 2.0])
@@ -176,7 +187,7 @@ check_custom_function("Cube", [
 ])
 print("Cube passes the visible tests.")
 
-# %% nbgrader={"grade": true, "grade_id": "cube-values", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "cube-values", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="Cube: values, every shape and way of calling backward"
 # Hidden tests: forward and backward values in float64, every shape, every way of calling backward.
 ### BEGIN HIDDEN TESTS
 check_custom_function("Cube", [
@@ -190,14 +201,14 @@ check_custom_function("Cube", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "cube-gradcheck", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "cube-gradcheck", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="Cube: the Jacobian of backward (gradcheck)"
 # Hidden tests: in float64, the Jacobian of your backward equals the central differences of your
 # forward (computed by the grader), and torch.autograd.gradcheck agrees.
 ### BEGIN HIDDEN TESTS
 check_gradcheck("Cube", [[0.3, -1.2, 2.0], [[1.5, -0.7], [0.0, 4.0]]])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "cube-float32", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "cube-float32", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="Cube: float32"
 # Hidden tests: float32 inputs give float32 outputs and gradients, close to torch's.
 ### BEGIN HIDDEN TESTS
 check_custom_function("Cube", [
@@ -206,7 +217,7 @@ check_custom_function("Cube", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "cube-accumulate", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "cube-accumulate", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="Cube: accumulated gradients, a retained graph, inside a network"
 # Hidden tests: gradients accumulate over two calls, backward runs twice through a retained graph,
 # and Cube works inside a network whose other branch uses the same input.
 ### BEGIN HIDDEN TESTS
@@ -218,7 +229,7 @@ check_custom_function("Cube", [
 check_in_graph("Cube", [{"seed": 1}, {"seed": 2, "scale": 2.0, "dtype": "float32"}])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "cube-saved", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "cube-saved", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="Cube: ctx.save_for_backward"
 # Hidden tests: Cube saves what backward needs with ctx.save_for_backward.
 ### BEGIN HIDDEN TESTS
 check_saves_for_backward("Cube", [0.5, -1.5, 2.0])
@@ -241,6 +252,15 @@ check_saves_for_backward("Cube", [0.5, -1.5, 2.0])
 # not x itself and not a view of it (such as `x.view_as(x)`, common in published code): torch
 # forbids in-place changes of an output that is a view made inside a custom Function, and an
 # output sharing x's memory would let them change x. The tests apply `y.mul_(c)` to your output.
+#
+# **Points: 10**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | GradReverse: the reversed gradient (visible) | 3 |
+# | GradReverse: many λ, shapes, float32 | 3 |
+# | GradReverse: a new output tensor | 2 |
+# | GradReverse: inside a network | 2 |
 
 # %% nbgrader={"grade": false, "grade_id": "grl-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class GradReverse(Function):
@@ -259,7 +279,7 @@ class GradReverse(Function):
         return -ctx.lambd * grad_output, None
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "grl-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "grl-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="GradReverse: the reversed gradient (visible)"
 # Visible tests: a Function whose node torch calls; λ = 1 and λ = 0.5 on small inputs.
 check_custom_function_class("GradReverse", [0.5, -1.5, 2.0], [1.0])
 check_custom_function("GradReverse", [
@@ -268,7 +288,7 @@ check_custom_function("GradReverse", [
 ])
 print("GradReverse passes the visible tests.")
 
-# %% nbgrader={"grade": true, "grade_id": "grl-lambdas", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "grl-lambdas", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="GradReverse: many λ, shapes, float32"
 # Hidden tests: many λ (0, negative, large), shapes, float32, accumulation over two calls.
 ### BEGIN HIDDEN TESTS
 check_custom_function("GradReverse", [
@@ -285,7 +305,7 @@ check_custom_function("GradReverse", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "grl-identity", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "grl-identity", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="GradReverse: a new output tensor"
 # Hidden tests: the output is a new tensor: changing it in place leaves x alone and backward works.
 ### BEGIN HIDDEN TESTS
 check_fresh_output("GradReverse", [
@@ -294,7 +314,7 @@ check_fresh_output("GradReverse", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "grl-composed", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "grl-composed", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="GradReverse: inside a network"
 # Hidden tests: GradReverse inside a network: the layers before it get reversed gradients, the
 # branch that does not go through it does not.
 ### BEGIN HIDDEN TESTS
@@ -328,6 +348,17 @@ check_in_graph("GradReverse", [
 # Do not use torch's softplus (`F.softplus`, `nn.Softplus`): the autograder switches it off, so a
 # class built on it fails its tests there, and is flagged (compare with it in a cell of your own).
 # Save for backward what you need (x, or the output), and return new tensors.
+#
+# **Points: 12**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | StableSoftplus: values and gradient (visible) | 3 |
+# | StableSoftplus: extreme inputs in float64 | 3 |
+# | StableSoftplus: float32 | 2 |
+# | StableSoftplus: relative precision for x ≪ 0 | 1 |
+# | StableSoftplus: gradcheck, accumulation, inside a network | 2 |
+# | StableSoftplus: your own formula | 1 |
 
 # %% nbgrader={"grade": false, "grade_id": "softplus-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class StableSoftplus(Function):
@@ -347,7 +378,7 @@ class StableSoftplus(Function):
         return grad_output * torch.sigmoid(x)
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "softplus-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "softplus-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="StableSoftplus: values and gradient (visible)"
 # Visible tests: a Function whose node torch calls; moderate inputs and x = ±1000.
 check_custom_function_class("StableSoftplus", [0.5, -1.5, 2.0])
 check_custom_function("StableSoftplus", [
@@ -356,7 +387,7 @@ check_custom_function("StableSoftplus", [
 ])
 print("StableSoftplus passes the visible tests.")
 
-# %% nbgrader={"grade": true, "grade_id": "softplus-extremes", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "softplus-extremes", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="StableSoftplus: extreme inputs in float64"
 # Hidden tests: float64 where the naive formulas overflow, around 0, and large random inputs.
 ### BEGIN HIDDEN TESTS
 check_custom_function("StableSoftplus", [
@@ -368,7 +399,7 @@ check_custom_function("StableSoftplus", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "softplus-float32", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "softplus-float32", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="StableSoftplus: float32"
 # Hidden tests: float32 (eˣ overflows from x ≈ 88.7): values, gradients and dtype.
 ### BEGIN HIDDEN TESTS
 check_custom_function("StableSoftplus", [
@@ -378,7 +409,7 @@ check_custom_function("StableSoftplus", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "softplus-tiny", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "softplus-tiny", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="StableSoftplus: relative precision for x ≪ 0"
 # Hidden tests: for x ≪ 0, softplus(x) ≈ eˣ and σ(x) ≈ eˣ to relative precision (log1p, not log(1 + ...)).
 ### BEGIN HIDDEN TESTS
 check_relative("StableSoftplus", [
@@ -386,7 +417,7 @@ check_relative("StableSoftplus", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "softplus-graph", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "softplus-graph", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="StableSoftplus: gradcheck, accumulation, inside a network"
 # Hidden tests: gradcheck in float64, accumulation, and StableSoftplus inside a network, with
 # pre-activations up to ±800.
 ### BEGIN HIDDEN TESTS
@@ -402,7 +433,7 @@ check_in_graph("StableSoftplus", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "softplus-own-work", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "softplus-own-work", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="StableSoftplus: your own formula"
 # Hidden tests: StableSoftplus is your own formula, not torch's softplus.
 ### BEGIN HIDDEN TESTS
 check_own_softplus("StableSoftplus", [-1.0, 0.0, 1.0])
@@ -475,6 +506,10 @@ fig.update_layout(barmode="group", height=380, title="The first gradient entries
 # updates look after a few steps? (2) Give one situation where accumulating is exactly what you
 # want. (3) Inside a `Function`'s `backward`, why must you return a new tensor rather than modify
 # `grad_output` in place? Answer in a few sentences in the cell below.
+#
+# *Rubric (3 points, one per part):* (1) what the updates of a loop that never clears `.grad` are made
+# of, and what that does to training; (2) one situation where accumulating is what you want, and why
+# the result is then right; (3) what modifying `grad_output` in place would change, and for whom.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "accumulate-answer", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
 # (1) Without clearing, step t uses the sum of all gradients computed so far, g₁ + … + g_t, not
@@ -489,6 +524,6 @@ fig.update_layout(barmode="group", height=380, title="The first gradient entries
 # gradient another node receives, and torch may even hand an expanded tensor (one element shared
 # by many positions) that cannot be written to at all.
 #
-# *Rubric (instructor):* one point each for (1) stale gradients summing up (growing or wrong
+# *Notes for graders (instructors only):* one point each for (1) stale gradients summing up (growing or wrong
 # updates), (2) a correct use of accumulation (micro-batches / several losses / a tensor used
 # twice), (3) the aliasing argument (the caller's tensor or a shared buffer is changed).

@@ -50,10 +50,10 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: autograder/checks/core.py autograder/checks/descent.py
 
-# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: course/functions.py course/plots.py course/gradient_descent.py
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "landscape-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -90,6 +90,14 @@ fig.show()
 #   `optimizer.step()` never touches `.grad`; `optimizer.zero_grad()` does that, separately).
 #
 # It must work for a parameter of any shape and dtype.
+#
+# **Points: 7**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | gradient_descent_step: one step (visible) | 2 |
+# | gradient_descent_step: shapes, dtypes, learning rates | 3 |
+# | gradient_descent_step: in place, a leaf, .grad left alone | 2 |
 
 # %% nbgrader={"grade": false, "grade_id": "step-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def gradient_descent_step(param: torch.Tensor, lr: float) -> None:
@@ -99,7 +107,7 @@ def gradient_descent_step(param: torch.Tensor, lr: float) -> None:
         param -= lr * param.grad
     ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "step-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "step-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="gradient_descent_step: one step (visible)"
 # Visible tests: one step, then three steps, on a small float64 parameter.
 check_descent_step([
     {"name": "one step", "shape": [2], "lr": 0.1, "calls": 1, "seed": 1},
@@ -108,7 +116,7 @@ check_descent_step([
 check_descent_step_in_place([{"name": "in place", "shape": [2], "lr": 0.1, "calls": 2, "seed": 3}])
 print("gradient_descent_step passes the visible tests.")
 
-# %% nbgrader={"grade": true, "grade_id": "step-values", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "step-values", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="gradient_descent_step: shapes, dtypes, learning rates"
 # Hidden tests: shapes, dtypes, learning rates (0 included), many calls.
 ### BEGIN HIDDEN TESTS
 check_descent_step([
@@ -121,7 +129,7 @@ check_descent_step([
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "step-in-place", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "step-in-place", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="gradient_descent_step: in place, a leaf, .grad left alone"
 # Hidden tests: the given tensor is updated in place, stays a leaf that requires grad, keeps its dtype;
 # its .grad is left unchanged.
 ### BEGIN HIDDEN TESTS
@@ -148,6 +156,14 @@ check_descent_step_in_place([
 # * Store a **copy** of each point (`x.detach().clone()`): the next step changes `x` in place.
 # * Return detached float64 values (no autograd graph) on `start`'s device.
 # * Use the `f` you are given (the tests use other functions too).
+#
+# **Points: 8**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | gradient_descent: the trajectory (visible) | 2 |
+# | gradient_descent: other functions, learning rates, step counts | 4 |
+# | gradient_descent: start left alone, float64, a detached result | 2 |
 
 # %% nbgrader={"grade": false, "grade_id": "path-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def gradient_descent(f, start: torch.Tensor, lr: float, steps: int) -> torch.Tensor:
@@ -163,7 +179,7 @@ def gradient_descent(f, start: torch.Tensor, lr: float, steps: int) -> torch.Ten
     return torch.stack(path)
     ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "path-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "path-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="gradient_descent: the trajectory (visible)"
 # Visible tests: our f from two starts.
 check_descent_path([
     {"name": "visible", "function": "sin_cos", "start": [2.0, 2.5], "lr": 0.5, "steps": 10},
@@ -172,7 +188,7 @@ check_descent_path([
 check_descent_path_contract([{"name": "visible", "function": "sin_cos", "start": [6.0, 7.0], "lr": 0.5, "steps": 5}])
 print("gradient_descent passes the visible tests.")
 
-# %% nbgrader={"grade": true, "grade_id": "path-values", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "path-values", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} title="gradient_descent: other functions, learning rates, step counts"
 # Hidden tests: other functions, learning rates and step counts (0 and 1 included).
 ### BEGIN HIDDEN TESTS
 check_descent_path([
@@ -187,7 +203,7 @@ check_descent_path([
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "path-contract", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "path-contract", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="gradient_descent: start left alone, float64, a detached result"
 # Hidden tests: start left alone (also when it requires grad), float64 computed from a float32 start,
 # a detached result.
 ### BEGIN HIDDEN TESTS
@@ -218,6 +234,14 @@ for lr in (0.2, 1.5):
 # shape `(2,)`, the vector (∂f/∂x1, ∂f/∂x2); for `x` of shape `(n, 2)`, one such row per point.
 # Keep `x`'s dtype, do not change `x`, and do not use autograd here (no `backward`, no
 # `torch.autograd`, no `torch.func`): the tests compare your formula with autograd at many points.
+#
+# **Points: 6**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | grad_sin_cos: the gradient (visible) | 2 |
+# | grad_sin_cos: many points, float32 | 3 |
+# | grad_sin_cos: by hand, not autograd | 1 |
 
 # %% nbgrader={"grade": false, "grade_id": "grad-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def grad_sin_cos(x: torch.Tensor) -> torch.Tensor:
@@ -229,7 +253,7 @@ def grad_sin_cos(x: torch.Tensor) -> torch.Tensor:
     return torch.stack([d1, d2], dim=-1)
     ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "grad-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "grad-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="grad_sin_cos: the gradient (visible)"
 # Visible tests: one point, then 5 points, against autograd.
 check_hand_gradient([
     {"name": "one point", "shape": [2], "seed": 1},
@@ -237,7 +261,7 @@ check_hand_gradient([
 ])
 print("grad_sin_cos passes the visible tests.")
 
-# %% nbgrader={"grade": true, "grade_id": "grad-values", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "grad-values", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="grad_sin_cos: many points, float32"
 # Hidden tests: many points, far from the origin too, float32 kept.
 ### BEGIN HIDDEN TESTS
 check_hand_gradient([
@@ -249,7 +273,7 @@ check_hand_gradient([
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "grad-by-hand", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "grad-by-hand", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="grad_sin_cos: by hand, not autograd"
 # Hidden test: the formula, not autograd.
 ### BEGIN HIDDEN TESTS
 check_hand_gradient_no_autograd()
@@ -280,6 +304,15 @@ print("autograd:", point.grad)
 #   grow with the number of points. A loop over the steps is fine.
 # * The same rules as in `gradient_descent`: `starts` unchanged, float64, detached result on
 #   `starts`' device, the `f` you are given.
+#
+# **Points: 9**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | gradient_descent_many: many starts at once (visible) | 2 |
+# | gradient_descent_many: more points, functions, settings | 3 |
+# | gradient_descent_many: no loop over the points | 3 |
+# | gradient_descent_many: starts left alone, float64, detached | 1 |
 
 # %% nbgrader={"grade": false, "grade_id": "many-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def gradient_descent_many(f, starts: torch.Tensor, lr: float, steps: int) -> torch.Tensor:
@@ -295,13 +328,13 @@ def gradient_descent_many(f, starts: torch.Tensor, lr: float, steps: int) -> tor
     return torch.stack(path)
     ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "many-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "many-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="gradient_descent_many: many starts at once (visible)"
 # Visible tests: 4 starts on our f, compared with runs from each start alone; vectorised.
 check_descent_many([{"name": "visible", "function": "sin_cos", "n": 4, "lr": 0.5, "steps": 10, "seed": 1}])
 check_descent_many_vectorised("sin_cos", sizes=[3, 40], lr=0.5, steps=5)
 print("gradient_descent_many passes the visible tests.")
 
-# %% nbgrader={"grade": true, "grade_id": "many-values", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "many-values", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="gradient_descent_many: more points, functions, settings"
 # Hidden tests: more points, other functions, learning rates and step counts.
 ### BEGIN HIDDEN TESTS
 check_descent_many([
@@ -314,14 +347,14 @@ check_descent_many([
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "many-vectorised", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "many-vectorised", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="gradient_descent_many: no loop over the points"
 # Hidden tests: no loop over the points, with other functions and sizes.
 ### BEGIN HIDDEN TESTS
 check_descent_many_vectorised("sin_cos", sizes=[2, 64], lr=0.3, steps=12)
 check_descent_many_vectorised("himmelblau", sizes=[5, 33], lr=0.05, steps=8)
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "many-contract", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "many-contract", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="gradient_descent_many: starts left alone, float64, detached"
 # Hidden tests: starts left alone, float64 from float32 starts, a detached result.
 ### BEGIN HIDDEN TESTS
 check_descent_many_contract([
@@ -353,6 +386,14 @@ print(f"all at once: {t1 - t0:.3f} s; one by one: {t2 - t1:.3f} s; "
 # minimum is closer than `radius` (Euclidean distance < radius), else −1 (the run did not
 # converge to a minimum; a point with `nan` or `inf` coordinates, a run that diverged, also gets −1).
 # Do not change the inputs. Broadcasting gives all n × m distances at once (`torch.cdist` too).
+#
+# **Points: 4**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | reached_minima: which minimum (visible) | 1 |
+# | reached_minima: more points, radii, diverged runs | 2 |
+# | Gradient descent: your own update | 1 |
 
 # %% nbgrader={"grade": false, "grade_id": "reached-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def reached_minima(endpoints: torch.Tensor, minima: torch.Tensor, radius: float) -> torch.Tensor:
@@ -364,12 +405,12 @@ def reached_minima(endpoints: torch.Tensor, minima: torch.Tensor, radius: float)
     return torch.where(closest < radius, nearest, torch.full_like(nearest, -1))
     ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "reached-visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "reached-visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="reached_minima: which minimum (visible)"
 # Visible tests: 12 endpoints around 4 minima.
 check_reached_minima([{"name": "visible", "m": 4, "n": 12, "spacing": 1.0, "seed": 1}])
 print("reached_minima passes the visible tests.")
 
-# %% nbgrader={"grade": true, "grade_id": "reached-values", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "reached-values", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="reached_minima: more points, radii, diverged runs"
 # Hidden tests: more points and minima, small and large radii, diverged runs.
 ### BEGIN HIDDEN TESTS
 check_reached_minima([
@@ -380,7 +421,7 @@ check_reached_minima([
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "own-work", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "own-work", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="Gradient descent: your own update"
 # Hidden test: the step and the trajectories are your own update, not torch.optim's.
 ### BEGIN HIDDEN TESTS
 check_descent_own_work()
@@ -427,6 +468,11 @@ for lr in (0.3, 1.9):
 # deepest minimum, or in which one? does the learning rate (0.05 to 1.6) change *which* minimum a run
 # reaches? (c) what happens at lr = 1.9, and why do the runs that start near a shallow minimum still
 # converge? Use the curvatures given above. Answer in a few sentences in the cell below.
+#
+# *Rubric (4 points):* one point each for (a) the effect of the learning rate and of the number of
+# steps on how many runs arrive; (b) which minimum a run ends in, and whether the learning rate changes
+# it; (c) what happens at lr = 1.9, explained with a stability limit computed from the curvatures;
+# (d) why the runs near a shallow minimum still converge, from the same limit.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "study-answer", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
 # (a) The distance covered per step is about lr·|∇f|: with lr = 0.05 no run is within 0.05 of a
@@ -447,7 +493,7 @@ for lr in (0.3, 1.9):
 # number of steps. The shallow minima have λ ≈ 0.77 in both directions, limit 2/0.77 ≈ 2.6 > 1.9, so
 # the runs that start in their basins still converge: they are the only ones counted at lr = 1.9.
 #
-# *Rubric (instructor):* one point each for (1) small lr too slow, more steps / larger lr reach the
+# *Notes for graders (instructors only):* one point each for (1) small lr too slow, more steps / larger lr reach the
 # minimum sooner, large lr oscillates; (2) runs reach the minimum of their own basin (local, not
 # global), and lr from 0.05 to 1.6 does not change which; (3) lr = 1.9 exceeds the stability limit
 # 2/1.16 ≈ 1.73 of the deep and middle minima: oscillation / 2-cycle, no convergence; (4) the shallow

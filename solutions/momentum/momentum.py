@@ -14,16 +14,26 @@
 # class built on it fails its tests there, and is flagged.
 # Compare with torch's in a cell of your own, not in an answer cell: there the call would stop the cell.
 #
-# **How to read a failing test.** Each message names the setting (the hyper-parameters), the
-# dtype and device, the step and the parameter that differ, with your value, torch's value and
-# the size of the error. A difference at step 1 is in the first update (the buffer's start,
-# `lr`, weight decay); a difference from step 2 on is in how the buffer is updated (momentum,
-# dampening, Nesterov); a difference only with several parameters or groups is state shared
-# where it should not be.
+# **How the tests grade.** Each test cell grades one feature, named in its title ("MySGD: plain
+# SGD (momentum 0)", "MySGD: dampening"), and is worth the points listed under the exercise: a bug
+# costs the points of the feature it breaks. Plain SGD is graded apart from momentum, and each of
+# dampening, Nesterov and weight decay is graded with the others switched off (the combination of
+# weight decay and Nesterov has a small test of its own). The visible part of each test runs here,
+# in a few seconds; the autograder adds hidden cases of the same feature (other settings, more
+# steps, float32), and its feedback names each failed test with its message.
 #
-# The visible tests below are a first check. The autograder runs many more (other settings,
-# float32 and float64, several groups, `None` gradients, closures, `state_dict` round trips,
-# gradients zeroed in place).
+# **How to read a failing test.** A message names the case (its settings, dtype and device, and
+# what it did: gradients set to `None` or zeroed in place, an lr changed between steps, a
+# `state_dict` round trip), the first step after which your parameters differ from torch's beyond
+# the tolerance, the parameter (index, group, shape) and the entry with the largest error, your
+# value and torch's printed with as many digits as it takes for them to differ, the error and the
+# relative error. Where the pattern is known it adds a *likely cause*, found by comparing your
+# numbers with other computations: your class rerun with one setting switched off (weight decay,
+# dampening, Nesterov, momentum itself, gradients zeroed in place), torch's heavy ball for a
+# Nesterov that is not one, which parameters and groups are still right, and the ratio of your
+# first step to torch's. A difference at step 1 is in the formula of one step (the first step
+# sets the buffer to g, undamped); a difference that starts later is in what carries over between
+# steps, unless your first step already differed by less than the tolerance (the message says so).
 
 # %% nbgrader={"grade": false, "grade_id": "setup-colab", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Setup. On Colab this uses Colab's own torch and installs nothing; elsewhere it only reports.
@@ -44,7 +54,7 @@ import plotly.graph_objects as go
 import torch
 from torch.optim import Optimizer
 
-# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: autograder/checks/core.py autograder/checks/optimizers.py
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "sgd-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -81,6 +91,23 @@ from torch.optim import Optimizer
 #   `nesterov=True` unless `momentum > 0` and `dampening == 0`. Accept every other setting
 #   (torch does, e.g. `dampening` without momentum: it is then ignored).
 # * Pass every hyper-parameter to `Optimizer.__init__` in the defaults dict, with these names.
+#
+# **Points: 29**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | MySGD: plain SGD (momentum 0) | 4 |
+# | MySGD: momentum (heavy ball) | 4 |
+# | MySGD: dampening | 3 |
+# | MySGD: Nesterov momentum | 3 |
+# | MySGD: weight decay | 2 |
+# | MySGD: weight decay with Nesterov | 1 |
+# | MySGD: one buffer per parameter, settings per group, None gradients | 3 |
+# | MySGD: p.grad left alone, the buffer a copy | 2 |
+# | MySGD: closure, lr changed between steps, state_dict | 3 |
+# | MySGD: defaults and invalid settings | 2 |
+# | MySGD: float32 | 1 |
+# | MySGD: your own implementation | 1 |
 
 # %% nbgrader={"grade": false, "grade_id": "sgd-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class MySGD(Optimizer):
@@ -125,25 +152,35 @@ class MySGD(Optimizer):
         return loss
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Visible tests: defaults, plain SGD, heavy ball and Nesterov for 10 steps, two invalid settings.
-check_defaults("MySGD", {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False})
+# %% nbgrader={"grade": true, "grade_id": "sgd-plain", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} title="MySGD: plain SGD (momentum 0)"
+# MySGD without momentum: θ ← θ − γ·g, skipping parameters whose .grad is None. The autograder also runs other lrs,
+# more steps and small gradients.
 check_optimizer("MySGD", "SGD", [
     {"name": "plain SGD", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.1, "momentum": 0.0}}], "steps": 10},
-    {"name": "heavy ball", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 10},
-    {"name": "Nesterov", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}}],
-     "steps": 10},
+    {"name": "plain SGD, a gradient None", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum": 0.0}}],
+     "steps": 6, "seed": 80, "none_grads": [[2, 1]]},
 ])
-check_rejects("MySGD", invalid=[{"lr": -0.1}, {"lr": 0.1, "nesterov": True}],
-              valid=[{"lr": 0.0}, {"lr": 0.1, "momentum": 0.9, "nesterov": True}])
-print("MySGD passes the visible tests.")
-
-# %% nbgrader={"grade": true, "grade_id": "sgd-momentum", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests (run by the autograder): plain SGD and the heavy ball, many steps, several momenta.
+print("MySGD passes the visible tests of plain SGD.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
-    {"name": "plain SGD", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 0.1, "momentum": 0.0}}],
+    {"name": "plain SGD, many steps", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 0.1, "momentum": 0.0}}],
      "steps": 40, "seed": 1},
+    {"name": "plain SGD, small gradients", "groups": [{"shapes": [[2, 2]], "options": {"lr": 0.5, "momentum": 0.0}}],
+     "steps": 30, "seed": 6, "grad_scale": 0.01},
+    {"name": "plain SGD, gradients None", "groups": [{"shapes": [[2], [2], [3]], "options": {"lr": 0.2, "momentum": 0.0}}],
+     "steps": 20, "seed": 7, "none_grads": [[3, 0], [4, 2]]},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-momentum", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} title="MySGD: momentum (heavy ball)"
+# MySGD with momentum: the buffer b ← g at a parameter's first step, b ← μb + g later, θ ← θ − γb (no dampening,
+# no Nesterov, no weight decay). The autograder also runs other momenta, many steps and small gradients.
+check_optimizer("MySGD", "SGD", [
+    {"name": "heavy ball", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 10},
+])
+print("MySGD passes the visible tests of momentum.")
+### BEGIN HIDDEN TESTS
+check_optimizer("MySGD", "SGD", [
     {"name": "heavy ball", "groups": [{"shapes": [[5], [3, 2]], "options": {"lr": 0.03, "momentum": 0.9}}],
      "steps": 100, "seed": 2},
     {"name": "light momentum", "groups": [{"shapes": [[4]], "options": {"lr": 0.1, "momentum": 0.3}}],
@@ -155,8 +192,16 @@ check_optimizer("MySGD", "SGD", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-dampening", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: dampening (never on the first step; ignored without momentum).
+# %% nbgrader={"grade": true, "grade_id": "sgd-dampening", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MySGD: dampening"
+# MySGD with dampening τ: b ← μb + (1 − τ)g from the second step on (the first step sets b ← g, undamped), and
+# dampening ignored without momentum. The autograder also runs other values and more steps.
+check_optimizer("MySGD", "SGD", [
+    {"name": "dampening", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9, "dampening": 0.5}}],
+     "steps": 10, "seed": 81},
+    {"name": "dampening without momentum",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.0, "dampening": 0.5}}], "steps": 5, "seed": 82},
+])
+print("MySGD passes the visible tests of dampening.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "dampening", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9, "dampening": 0.5}}],
@@ -165,18 +210,20 @@ check_optimizer("MySGD", "SGD", [
      "steps": 40, "seed": 12},
     {"name": "dampening = momentum", "groups": [{"shapes": [[3]], "options": {"lr": 0.2, "momentum": 0.8, "dampening": 0.8}}],
      "steps": 40, "seed": 13},
-    {"name": "dampening in one group of two",
-     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "dampening": 0.3}},
-                {"shapes": [[2]], "options": {"lr": 0.05, "momentum": 0.9}}],
-     "steps": 30, "seed": 14},
     {"name": "dampening without momentum",
      "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.1, "momentum": 0.0, "dampening": 0.5}}],
      "steps": 20, "seed": 15},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-nesterov", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: Nesterov momentum, also with weight decay, gradients zeroed in place and a changed lr.
+# %% nbgrader={"grade": true, "grade_id": "sgd-nesterov", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MySGD: Nesterov momentum"
+# MySGD with nesterov=True: the step is along g + μb, the buffer updated first (no dampening, no weight decay).
+# The autograder also runs other momenta and many steps.
+check_optimizer("MySGD", "SGD", [
+    {"name": "Nesterov", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}}],
+     "steps": 10},
+])
+print("MySGD passes the visible tests of Nesterov.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "Nesterov", "groups": [{"shapes": [[4], [2, 3]], "options": {"lr": 0.03, "momentum": 0.9, "nesterov": True}}],
@@ -185,38 +232,56 @@ check_optimizer("MySGD", "SGD", [
      "groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.5, "nesterov": True}}], "steps": 50, "seed": 22},
     {"name": "Nesterov, long memory",
      "groups": [{"shapes": [[3]], "options": {"lr": 0.01, "momentum": 0.99, "nesterov": True}}], "steps": 100, "seed": 23},
-    {"name": "Nesterov in one group of two",
-     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}},
-                {"shapes": [[2]], "options": {"lr": 0.05, "momentum": 0.9}}],
-     "steps": 30, "seed": 24},
-    {"name": "Nesterov, weight decay",
-     "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.2, "nesterov": True}}],
-     "steps": 50, "seed": 25},
-    {"name": "Nesterov, gradients zeroed in place",
-     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}}],
-     "steps": 20, "seed": 26, "zero_grad": "inplace", "check_grads": True},
-    {"name": "Nesterov, scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.5, "nesterov": True}}],
-     "steps": 20, "seed": 27, "lr_changes": {"8": 0.15}},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-weight-decay", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: weight decay, an L2 term added to the gradient before the momentum.
+# %% nbgrader={"grade": true, "grade_id": "sgd-weight-decay", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MySGD: weight decay"
+# MySGD with weight decay: λθ added to the gradient before anything else (g ← g + λθ), so that the momentum buffer
+# accumulates it; not decoupled (θ ← θ(1 − γλ)). The autograder also runs other settings and more steps.
+check_optimizer("MySGD", "SGD", [
+    {"name": "weight decay, no momentum",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.0, "weight_decay": 0.3}}], "steps": 5, "seed": 83},
+    {"name": "weight decay with momentum",
+     "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.5}}], "steps": 10, "seed": 84},
+])
+print("MySGD passes the visible tests of weight decay.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "weight decay", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.5}}],
      "steps": 60, "seed": 31},
     {"name": "weight decay, no momentum",
      "groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.0, "weight_decay": 0.3}}], "steps": 30, "seed": 33},
-    {"name": "weight decay in one group of two",
-     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.4}},
-                {"shapes": [[2]], "options": {"lr": 0.05, "momentum": 0.9}}],
-     "steps": 30, "seed": 34},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-state", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: one buffer per parameter, settings per group, None gradients skipped.
+# %% nbgrader={"grade": true, "grade_id": "sgd-weight-decay-nesterov", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MySGD: weight decay with Nesterov"
+# MySGD with weight decay and Nesterov together: the look-ahead g + μb uses the gradient with λθ added.
+# The autograder also runs more steps.
+check_optimizer("MySGD", "SGD", [
+    {"name": "weight decay with Nesterov",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.2, "nesterov": True}}],
+     "steps": 10, "seed": 85},
+])
+print("MySGD passes the visible tests of weight decay with Nesterov.")
+### BEGIN HIDDEN TESTS
+check_optimizer("MySGD", "SGD", [
+    {"name": "weight decay, Nesterov",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.2, "nesterov": True}}],
+     "steps": 50, "seed": 25},
+])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-state", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MySGD: one buffer per parameter, settings per group, None gradients"
+# MySGD with momentum: each parameter keeps its own buffer, each group its own settings, and a parameter whose .grad
+# is None is skipped (no buffer, no first step yet). The autograder also runs more groups, a late starter, more steps.
+check_optimizer("MySGD", "SGD", [
+    {"name": "same shapes, gradients None", "groups": [{"shapes": [[3], [3], [2]], "options": {"lr": 0.05, "momentum": 0.9}}],
+     "steps": 8, "seed": 86, "none_grads": [[1, 2], [2, 2], [4, 1]]},
+    {"name": "two groups", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "momentum": 0.9}},
+                                      {"shapes": [[2]], "options": {"lr": 0.02, "momentum": 0.5}}],
+     "steps": 8, "seed": 87},
+])
+print("MySGD passes the visible tests of buffers and groups.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "same shapes", "groups": [{"shapes": [[3], [3], [3]], "options": {"lr": 0.05, "momentum": 0.9}}],
@@ -228,34 +293,74 @@ check_optimizer("MySGD", "SGD", [
      "steps": 40, "seed": 42},
     {"name": "late starter", "groups": [{"shapes": [[2], [2]], "options": {"lr": 0.05, "momentum": 0.9}}],
      "steps": 20, "seed": 43, "none_grads": [[s, 1] for s in range(1, 8)]},
+    {"name": "plain SGD, two groups",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.0}}, {"shapes": [[2]], "options": {"lr": 0.02, "momentum": 0.0}}],
+     "steps": 10, "seed": 44},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-grads", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: p.grad is never modified, and the buffer is a copy of the gradient, not p.grad itself.
-### BEGIN HIDDEN TESTS
+# %% nbgrader={"grade": true, "grade_id": "sgd-grads", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MySGD: p.grad left alone, the buffer a copy"
+# MySGD never writes into p.grad (also with weight decay and Nesterov), and its buffer is a copy of the gradient, not
+# p.grad itself (which backward overwrites when gradients are zeroed in place). The autograder also runs more cases.
+check_grads_untouched("MySGD", [
+    {"name": "p.grad, weight decay", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum": 0.0, "weight_decay": 0.1}}],
+     "steps": 3, "seed": 52},
+    {"name": "p.grad, Nesterov", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}}],
+     "steps": 3, "seed": 88},
+])
 check_optimizer("MySGD", "SGD", [
     {"name": "gradients zeroed in place", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9}}],
-     "steps": 20, "seed": 51, "zero_grad": "inplace", "check_grads": True},
-    {"name": "p.grad left as it is, weight decay",
-     "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum": 0.0, "weight_decay": 0.1}}],
-     "steps": 10, "seed": 52, "check_grads": True},
-    {"name": "p.grad left as it is, heavy ball",
-     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 10, "seed": 53, "check_grads": True},
+     "steps": 6, "seed": 89, "zero_grad": "inplace"},
+])
+print("MySGD passes the visible tests of p.grad and the buffer.")
+### BEGIN HIDDEN TESTS
+check_grads_untouched("MySGD", [
+    {"name": "p.grad, heavy ball, weight decay",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.1}}], "steps": 10, "seed": 53},
+    {"name": "p.grad, Nesterov, gradients zeroed in place",
+     "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9, "nesterov": True}}],
+     "steps": 10, "seed": 26, "zero_grad": "inplace"},
+])
+check_optimizer("MySGD", "SGD", [
+    {"name": "gradients zeroed in place", "groups": [{"shapes": [[3], [2, 2]], "options": {"lr": 0.05, "momentum": 0.9}}],
+     "steps": 20, "seed": 51, "zero_grad": "inplace"},
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-api", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: closure, learning rate changed between steps, state_dict round trip, argument checks, defaults.
+# %% nbgrader={"grade": true, "grade_id": "sgd-api", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MySGD: closure, lr changed between steps, state_dict"
+# MySGD with momentum: step(closure) returns the closure's loss, an lr changed between steps is used at the next step
+# (the buffer holds gradients, not lr·g), and a state_dict() round trip goes on where it stopped. The autograder runs longer.
+check_optimizer("MySGD", "SGD", [
+    {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 5, "seed": 90,
+     "closure": True},
+    {"name": "lr changed between steps", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 8,
+     "seed": 91, "lr_changes": {"4": 0.01}},
+    {"name": "state_dict round trip", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum": 0.9}}], "steps": 8,
+     "seed": 92, "resume_at": 4},
+])
+print("MySGD passes the visible tests of closure, lr changes and state_dict.")
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "closure", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9}}],
      "steps": 10, "seed": 61, "closure": True},
+    {"name": "closure, plain SGD", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.0}}],
+     "steps": 5, "seed": 63, "closure": True},
     {"name": "scheduled lr", "groups": [{"shapes": [[3]], "options": {"lr": 0.05, "momentum": 0.9}}],
      "steps": 20, "seed": 62, "lr_changes": {"6": 0.01, "12": 0.1}},
     {"name": "resumed", "groups": [{"shapes": [[3], [2]], "options": {"lr": 0.05, "momentum": 0.9}}],
      "steps": 20, "seed": 64, "resume_at": 8},
 ])
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sgd-args", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MySGD: defaults and invalid settings"
+# MySGD: torch's defaults in param_groups (momentum 0: plain SGD), ValueError for invalid settings, every valid one
+# accepted, once the class steps (a short run first). The autograder checks every setting.
+check_runs("MySGD", {"groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.9}}], "steps": 2})
+check_defaults("MySGD", {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False})
+check_rejects("MySGD", invalid=[{"lr": -0.1}, {"lr": 0.1, "nesterov": True}],
+              valid=[{"lr": 0.0}, {"lr": 0.1, "momentum": 0.9, "nesterov": True}])
+print("MySGD passes the visible tests of defaults and argument checks.")
+### BEGIN HIDDEN TESTS
 check_rejects("MySGD",
               invalid=[{"lr": -1e-3}, {"lr": 0.1, "momentum": -0.1}, {"lr": 0.1, "weight_decay": -0.1},
                        {"lr": 0.1, "nesterov": True}, {"lr": 0.1, "momentum": 0.0, "nesterov": True},
@@ -264,11 +369,10 @@ check_rejects("MySGD",
                      {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1},
                      {"lr": 0.1, "momentum": 0.9, "dampening": 0.5},
                      {"lr": 0.1, "dampening": 0.5}])
-check_defaults("MySGD", {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False})
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-float32", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: float32 parameters stay float32 and follow torch.
+# %% nbgrader={"grade": true, "grade_id": "sgd-float32", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MySGD: float32"
+# MySGD in float32 (run by the autograder): float32 parameters stay float32 and follow torch.optim.SGD.
 ### BEGIN HIDDEN TESTS
 check_optimizer("MySGD", "SGD", [
     {"name": "float32, heavy ball", "groups": [{"shapes": [[4], [2, 2]], "options": {"lr": 0.03, "momentum": 0.9}}],
@@ -278,8 +382,9 @@ check_optimizer("MySGD", "SGD", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "sgd-own-work", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: MySGD is your own implementation, not torch's.
+# %% nbgrader={"grade": true, "grade_id": "sgd-own-work", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MySGD: your own implementation"
+# MySGD is your own implementation (run by the autograder): a subclass of torch.optim.Optimizer built on none of torch's SGD
+# (the autograder also switches it off and counts its calls).
 ### BEGIN HIDDEN TESTS
 check_own_implementation("MySGD", "SGD", SGD_FAMILY,
                          {"groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.9}}], "steps": 3})
@@ -297,7 +402,7 @@ check_own_implementation("MySGD", "SGD", SGD_FAMILY,
 # removes only a few percent of the error. Run plain SGD, the heavy ball (μ = 0.9) and Nesterov
 # (μ = 0.9) with the same γ = 0.25, and look at the paths (○ start, ✕ end) and the losses.
 
-# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: course/functions.py course/plots.py course/momentum.py
 
 # %%
@@ -348,6 +453,12 @@ for fname, (fn, xs, ys, start) in TEST_FUNCTIONS.items():
 #    this function?
 #
 # Answer in a few sentences in the cell below.
+#
+# *Rubric (5 points):* (1) one point: the error factor per step along each direction and the limit the
+# steep direction puts on γ; (2) one point: how the buffer grows along the flat direction, with the
+# step size it tends to (a formula in γ, μ, τ); one point: what the buffer does along the steep
+# direction; (3) one point: what a too large μ does, and why; one point: what Nesterov's update changes
+# here, backed by what the figures show.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "momentum-answer", "locked": false, "points": 5, "schema_version": 3, "solution": true, "task": false}
 # 1. Gradient descent multiplies the error along a direction of curvature h by (1 − γh) per step.
@@ -366,7 +477,7 @@ for fname, (fn, xs, ys, start) in TEST_FUNCTIONS.items():
 #    it brakes earlier when the gradient turns, damps the oscillations along y and reaches a lower
 #    loss than the heavy ball with the same γ and μ (but it is stable only for a smaller γh).
 #
-# *Rubric (instructor):* (1) one point: error factor 1 − γh per direction and the stability limit
+# *Notes for graders (instructors only):* (1) one point: error factor 1 − γh per direction and the stability limit
 # γ < 2/h_max set by the steep direction; (2) one point: accumulation along a consistent gradient,
 # step → γ(1 − τ)/(1 − μ)·g (γ/(1 − μ) without dampening accepted); one point: cancellation of the
 # alternating gradient along the steep direction; (3) one point: too large μ overshoots and

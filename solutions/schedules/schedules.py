@@ -19,14 +19,21 @@
 # off, so a scheduler built on them fails its tests there, and is flagged.
 # Compare with torch's in a cell of your own, not in an answer cell: there the call would stop the cell.
 #
+# **How the tests grade.** Each test cell grades one feature, named in its title ("MyStepLR: step
+# decay", "Schedules: state_dict() round trip"), and is worth the points listed under each
+# exercise. The `state_dict()` test compares your resumed run with your own run without the round
+# trip, so a bug in a schedule costs that schedule's points, not the resume test's too. The visible
+# part of each test runs here, in a few seconds; the autograder adds hidden cases of the same
+# feature, and its feedback names each failed test with its message.
+#
 # **How to read a failing test.** Each message names the scheduler and its settings, the param
 # groups' initial lrs, the epoch (the number of `step()` calls since construction) and the group
-# that differs, with your lrs and torch's over the last few epochs, and a hint when the case did
-# something special there (an lr changed from outside, a `state_dict()` round trip).
-#
-# The visible tests below are a first check. The autograder runs many more (other settings, many
-# epochs, several groups, `eta_min`, past `T_max`, lrs changed from outside, schedulers chained on
-# one optimizer, `state_dict()` round trips).
+# that differs, with your lrs and torch's over the last few epochs (printed with as many digits as
+# it takes for them to differ), and a hint where the pattern is known: an lr changed from outside
+# or a second scheduler (yours then equals a run without the change: a closed form), a `state_dict()`
+# round trip, epoch 0, lrs one epoch early or late, the cosine past `T_max`, `eta_min` ignored (yours
+# then equals torch's with `eta_min=0`), the cosine phase of the warm-up, group 0 right but not the
+# others.
 #
 # **How `LRScheduler` works** (read this first). `LRScheduler.__init__(optimizer)` stores the
 # optimizer in `self.optimizer`, each group's initial lr in `group["initial_lr"]` and in the list
@@ -62,7 +69,7 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: autograder/checks/core.py autograder/checks/schedulers.py
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "step-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -79,6 +86,12 @@ from torch.optim.lr_scheduler import LRScheduler
 # form: that is what lets another scheduler (or you, by hand) change the lr in between, and the
 # schedules then multiply (torch's `ChainedScheduler` relies on it). Do the same: the hidden tests
 # change the lr from outside between epochs and chain your schedulers on one optimizer.
+#
+# **Points: 5**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | MyStepLR: step decay | 5 |
 
 # %% nbgrader={"grade": false, "grade_id": "step-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class MyStepLR(LRScheduler):
@@ -98,16 +111,14 @@ class MyStepLR(LRScheduler):
         return lrs
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "step-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Visible tests: one group for 10 epochs, then two groups with the default gamma.
+# %% nbgrader={"grade": true, "grade_id": "step-schedule", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false} title="MyStepLR: step decay"
+# MyStepLR: the lr multiplied by gamma every step_size epochs, in every param group, from construction on.
+# The autograder also runs many epochs, other step sizes and gammas, three groups.
 check_scheduler("MyStepLR", [
     {"lrs": [0.1], "options": {"step_size": 3, "gamma": 0.5}, "epochs": 10},
     {"lrs": [0.1, 0.01], "options": {"step_size": 2}, "epochs": 7},
 ])
 print("MyStepLR passes the visible tests.")
-
-# %% nbgrader={"grade": true, "grade_id": "step-hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests (run by the autograder): many epochs, other step sizes and gammas, several groups.
 ### BEGIN HIDDEN TESTS
 check_scheduler("MyStepLR", [
     {"name": "three groups", "lrs": [0.1, 0.02, 0.5], "options": {"step_size": 3, "gamma": 0.5}, "epochs": 60},
@@ -128,6 +139,12 @@ check_scheduler("MyStepLR", [
 #
 # Mind epoch 0: `super().__init__` calls your `get_lr()` once already, and that call must leave the
 # lr where it is.
+#
+# **Points: 3**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | MyExponentialLR: exponential decay | 3 |
 
 # %% nbgrader={"grade": false, "grade_id": "exponential-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class MyExponentialLR(LRScheduler):
@@ -146,13 +163,14 @@ class MyExponentialLR(LRScheduler):
         return [lr * self.gamma for lr in lrs]
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "exponential-visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible tests: one group for 10 epochs.
-check_scheduler("MyExponentialLR", [{"lrs": [0.1], "options": {"gamma": 0.9}, "epochs": 10}])
+# %% nbgrader={"grade": true, "grade_id": "exponential-schedule", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="MyExponentialLR: exponential decay"
+# MyExponentialLR: the lr multiplied by gamma at every epoch (not at construction), in every param group.
+# The autograder also runs many epochs, other gammas, three groups.
+check_scheduler("MyExponentialLR", [
+    {"lrs": [0.1], "options": {"gamma": 0.9}, "epochs": 10},
+    {"lrs": [0.1, 0.5], "options": {"gamma": 0.8}, "epochs": 5},
+])
 print("MyExponentialLR passes the visible tests.")
-
-# %% nbgrader={"grade": true, "grade_id": "exponential-hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: many epochs, other gammas, several groups.
 ### BEGIN HIDDEN TESTS
 check_scheduler("MyExponentialLR", [
     {"name": "three groups", "lrs": [0.1, 0.02, 0.5], "options": {"gamma": 0.95}, "epochs": 100},
@@ -180,6 +198,13 @@ check_scheduler("MyExponentialLR", [
 # bottom of the cosine, where the ratio is 0/0). There torch adds the closed form's rise over one
 # epoch instead: $\eta_e = \eta_{e-1} + (\eta_{\text{base}} - \eta_{\min})\,(1 - \cos(\pi/T))/2$.
 # Without outside changes both forms give the closed form above.
+#
+# **Points: 7**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | MyCosineAnnealingLR: down to eta_min | 5 |
+# | MyCosineAnnealingLR: past T_max | 2 |
 
 # %% nbgrader={"grade": false, "grade_id": "cosine-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class MyCosineAnnealingLR(LRScheduler):
@@ -204,16 +229,14 @@ class MyCosineAnnealingLR(LRScheduler):
         return [eta_min + (lr - eta_min) * ratio for lr in lrs]
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "cosine-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Visible tests: one group down to eta_min, then two groups a few epochs past T_max.
+# %% nbgrader={"grade": true, "grade_id": "cosine-schedule", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false} title="MyCosineAnnealingLR: down to eta_min"
+# MyCosineAnnealingLR up to T_max: half a cosine from each group's initial lr down to eta_min.
+# The autograder also runs other T_max and eta_min, three groups, T_max = 1.
 check_scheduler("MyCosineAnnealingLR", [
     {"lrs": [0.1], "options": {"T_max": 10, "eta_min": 0.01}, "epochs": 10},
-    {"lrs": [0.1, 0.02], "options": {"T_max": 4}, "epochs": 7},
+    {"lrs": [0.1, 0.02], "options": {"T_max": 4}, "epochs": 4},
 ])
-print("MyCosineAnnealingLR passes the visible tests.")
-
-# %% nbgrader={"grade": true, "grade_id": "cosine-hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: up to T_max, other T_max and eta_min, several groups.
+print("MyCosineAnnealingLR passes the visible tests up to T_max.")
 ### BEGIN HIDDEN TESTS
 check_scheduler("MyCosineAnnealingLR", [
     {"name": "three groups", "lrs": [0.1, 0.02, 0.5], "options": {"T_max": 20}, "epochs": 20},
@@ -223,8 +246,13 @@ check_scheduler("MyCosineAnnealingLR", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "cosine-beyond", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: past T_max (torch's cosine goes back up, it does not stay at eta_min).
+# %% nbgrader={"grade": true, "grade_id": "cosine-beyond", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="MyCosineAnnealingLR: past T_max"
+# MyCosineAnnealingLR past T_max: torch's cosine goes back up (it does not stay at eta_min), through its bottom epoch.
+# The autograder also runs several periods and T_max = 1.
+check_scheduler("MyCosineAnnealingLR", [
+    {"lrs": [0.1, 0.02], "options": {"T_max": 4}, "epochs": 9},
+])
+print("MyCosineAnnealingLR passes the visible tests past T_max.")
 ### BEGIN HIDDEN TESTS
 check_scheduler("MyCosineAnnealingLR", [
     {"name": "past T_max", "lrs": [0.1, 0.02], "options": {"T_max": 5, "eta_min": 0.01}, "epochs": 40},
@@ -258,6 +286,12 @@ check_scheduler("MyCosineAnnealingLR", [
 #
 # which is what your class is compared with. Here you may compute the lr from `self.base_lrs` with
 # the formula above (this schedule is not tested with lrs changed from outside).
+#
+# **Points: 4**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | MyWarmupCosine: warm-up, then cosine | 4 |
 
 # %% nbgrader={"grade": false, "grade_id": "warmup-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class MyWarmupCosine(LRScheduler):
@@ -281,15 +315,14 @@ class MyWarmupCosine(LRScheduler):
         return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
         ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "warmup-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Visible tests: one group through the warm-up and the cosine.
+# %% nbgrader={"grade": true, "grade_id": "warmup-schedule", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} title="MyWarmupCosine: warm-up, then cosine"
+# MyWarmupCosine: the linear warm-up from start_factor·lr, then the cosine counted from the end of the warm-up, in
+# every group. The autograder also runs defaults, eta_min, one warm-up epoch, three groups, past the end.
 check_scheduler("MyWarmupCosine", [
     {"lrs": [0.1], "options": {"warmup_steps": 3, "T_max": 6, "start_factor": 0.2}, "epochs": 9},
+    {"lrs": [0.1, 0.03], "options": {"warmup_steps": 2, "T_max": 4, "eta_min": 0.001}, "epochs": 6},
 ])
 print("MyWarmupCosine passes the visible tests.")
-
-# %% nbgrader={"grade": true, "grade_id": "warmup-hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: other warm-ups and cosines, defaults, eta_min, several groups, past the end.
 ### BEGIN HIDDEN TESTS
 check_scheduler("MyWarmupCosine", [
     {"name": "two groups, past the end", "lrs": [0.1, 0.03],
@@ -309,14 +342,29 @@ check_scheduler("MyWarmupCosine", [
 # Training runs are interrupted and resumed: `torch.save` the optimizer's and the scheduler's
 # `state_dict()`, later build a new optimizer and a new scheduler the same way as at the start
 # (the scheduler's construction resets the lrs), load the optimizer's state, then the scheduler's,
-# and go on. Your schedulers must then continue exactly where the saved ones stopped: the hidden
-# tests check all four classes this way. And because `MyStepLR`, `MyExponentialLR` and
-# `MyCosineAnnealingLR` compute each new lr from the current one, an lr changed by hand between two
-# epochs carries on, and two of them on one optimizer (both `step()`ped every epoch, as torch's
-# `ChainedScheduler` does) combine exactly as torch's do: the hidden tests check that too.
+# and go on. Your schedulers must then continue exactly where the saved ones stopped: the tests
+# check all four classes this way (the visible one `MyStepLR`), against your own run without the
+# round trip. And because `MyStepLR`, `MyExponentialLR` and `MyCosineAnnealingLR` compute each new lr
+# from the current one, an lr changed by hand between two epochs carries on, and two of them on one
+# optimizer (both `step()`ped every epoch, as torch's `ChainedScheduler` does) combine exactly as
+# torch's do: the tests check that too, against torch's.
+#
+# **Points: 9**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | Schedules: state_dict() round trip | 3 |
+# | Schedules: an lr changed from outside carries on, chained schedulers | 4 |
+# | Schedules: your own implementation | 2 |
 
-# %% nbgrader={"grade": true, "grade_id": "schedules-resume", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: state_dict() saved after k epochs, loaded into a new optimizer and scheduler, run on.
+# %% nbgrader={"grade": true, "grade_id": "schedules-resume", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="Schedules: state_dict() round trip"
+# Each of the four schedulers, saved with state_dict() and loaded into a new optimizer and scheduler, goes on exactly as
+# your own run without the round trip would. The autograder also resumes at other epochs, past T_max, in the warm-up.
+check_scheduler("MyStepLR", [
+    {"name": "resumed between decays", "lrs": [0.1, 0.02], "options": {"step_size": 3, "gamma": 0.5},
+     "epochs": 10, "resume_at": 4},
+])
+print("MyStepLR passes the visible test of a state_dict() round trip.")
 ### BEGIN HIDDEN TESTS
 check_scheduler("MyStepLR", [
     {"name": "resumed between decays", "lrs": [0.1, 0.02], "options": {"step_size": 3, "gamma": 0.5},
@@ -338,8 +386,22 @@ check_scheduler("MyWarmupCosine", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "schedules-chaining", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: lrs changed from outside between epochs, and two schedulers on one optimizer.
+# %% nbgrader={"grade": true, "grade_id": "schedules-chaining", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} title="Schedules: an lr changed from outside carries on, chained schedulers"
+# MyStepLR, MyExponentialLR and MyCosineAnnealingLR compute each lr from the group's current one: an lr changed by hand
+# carries on, and two schedulers on one optimizer combine as torch's do. The autograder also runs more changes and chains.
+check_scheduler("MyStepLR", [
+    {"name": "lr changed by hand", "lrs": [0.1], "options": {"step_size": 3, "gamma": 0.5}, "epochs": 8,
+     "lr_changes": {"4": [0.5]}},
+])
+check_scheduler("MyCosineAnnealingLR", [
+    {"name": "lr changed by hand", "lrs": [0.1], "options": {"T_max": 8, "eta_min": 0.01}, "epochs": 8,
+     "lr_changes": {"3": [0.3]}},
+])
+check_chained_schedulers([
+    {"name": "exponential then step", "lrs": [0.1],
+     "schedulers": [["MyExponentialLR", {"gamma": 0.9}], ["MyStepLR", {"step_size": 3, "gamma": 0.5}]], "epochs": 7},
+])
+print("Your schedulers pass the visible tests of outside changes and chaining.")
 ### BEGIN HIDDEN TESTS
 check_scheduler("MyStepLR", [
     {"name": "lr changed by hand", "lrs": [0.1, 0.02], "options": {"step_size": 3, "gamma": 0.5}, "epochs": 15,
@@ -361,8 +423,9 @@ check_chained_schedulers([
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "schedules-own-work", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: your schedulers are your own, built on LRScheduler and on none of torch's schedulers.
+# %% nbgrader={"grade": true, "grade_id": "schedules-own-work", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="Schedules: your own implementation"
+# Your four schedulers are your own (run by the autograder): subclasses of LRScheduler built on none of torch's schedulers
+# (the autograder also switches those off and counts their calls).
 ### BEGIN HIDDEN TESTS
 check_scheduler_own_work("MyStepLR", {"step_size": 2, "gamma": 0.5})
 check_scheduler_own_work("MyExponentialLR", {"gamma": 0.9})
@@ -376,7 +439,7 @@ check_scheduler_own_work("MyWarmupCosine", {"warmup_steps": 2, "T_max": 10})
 # **Your schedules next to torch's.** The learning rate of each schedule over 40 epochs, starting
 # from lr = 1: yours as lines with dots, torch's dashed on top. Where they part, a test above says why.
 
-# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: course/functions.py course/plots.py course/schedules.py
 
 # %%

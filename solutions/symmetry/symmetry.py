@@ -46,10 +46,10 @@ from torch import nn
 
 torch.set_num_threads(1)  # the networks here are tiny: one CPU thread is faster than several
 
-# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: autograder/checks/core.py autograder/checks/symmetry.py
 
-# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "setup-course", "locked": true, "schema_version": 3, "solution": false, "task": false} cellView="form" jupyter={"source_hidden": true}
 # inline: course/symmetry.py
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "constant-mlp-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -73,6 +73,14 @@ torch.set_num_threads(1)  # the networks here are tiny: one CPU thread is faster
 # $x W^\top + b$, so its `weight` is the **transpose** of the $W_l \in \mathbb{R}^{n_{l-1}\times n_l}$
 # of the formula. (For a constant, that makes no difference yet; it will when you look at what
 # training does.)
+#
+# **Points: 7**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | make_constant_mlp: the 3-layer MLP (visible) | 2 |
+# | make_constant_mlp: other depths and widths | 3 |
+# | make_constant_mlp: other activations and constants | 2 |
 
 # %% nbgrader={"grade": false, "grade_id": "constant-mlp-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def make_constant_mlp(sizes, activation, weight_value, bias_value):
@@ -90,7 +98,7 @@ def make_constant_mlp(sizes, activation, weight_value, bias_value):
     return nn.Sequential(*layers)
     ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "constant-mlp-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "constant-mlp-visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="make_constant_mlp: the 3-layer MLP (visible)"
 # Visible tests: the 3-layer MLP of the formula, with two activations.
 check_constant_mlp("make_constant_mlp", [
     {"sizes": [3, 4, 4, 2], "activation": "tanh", "weight": 0.25, "bias": -0.5},
@@ -98,7 +106,7 @@ check_constant_mlp("make_constant_mlp", [
 ])
 print("make_constant_mlp passes the visible tests.")
 
-# %% nbgrader={"grade": true, "grade_id": "constant-mlp-depths", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "constant-mlp-depths", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="make_constant_mlp: other depths and widths"
 # Hidden tests: other depths (1 to 7 linear layers) and widths.
 ### BEGIN HIDDEN TESTS
 check_constant_mlp("make_constant_mlp", [
@@ -110,7 +118,7 @@ check_constant_mlp("make_constant_mlp", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "constant-mlp-activations", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "constant-mlp-activations", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} title="make_constant_mlp: other activations and constants"
 # Hidden tests: other activations and constants (negative, zero, large).
 ### BEGIN HIDDEN TESTS
 check_constant_mlp("make_constant_mlp", [
@@ -157,6 +165,15 @@ for name, p in model.named_parameters():
 #   (around $10^{-16}$ in float64, $10^{-7}$ in float32) after a few steps of training.
 # * Values are Python bools (`True`/`False`); a 1-element boolean tensor or numpy bool is accepted too.
 #   The model may be in float32 or float64, on the CPU or a GPU, trained or not; do not change it.
+#
+# **Points: 13**, by test cell (the visible parts run here; the autograder runs each cell in full):
+#
+# | test | points |
+# |---|---:|
+# | all_entries_equal: trained and random MLPs (visible) | 3 |
+# | all_entries_equal: other depths, widths, activations, optimizers | 4 |
+# | all_entries_equal: rounding noise, atol, float32 | 3 |
+# | all_entries_equal: edge cases | 3 |
 
 # %% nbgrader={"grade": false, "grade_id": "equal-impl", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def all_entries_equal(model, atol=1e-6):
@@ -169,7 +186,7 @@ def all_entries_equal(model, atol=1e-6):
     return report
     ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "equal-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "equal-visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="all_entries_equal: trained and random MLPs (visible)"
 # Visible tests: the constant 3-layer MLP after 30 SGD steps, and a randomly initialized one.
 check_all_entries_equal("all_entries_equal", [
     {"model": {"sizes": [4, 5, 5, 3], "activation": "tanh", "init": "constant", "weight": 0.25, "bias": 0.1},
@@ -178,7 +195,7 @@ check_all_entries_equal("all_entries_equal", [
 ])
 print("all_entries_equal passes the visible tests.")
 
-# %% nbgrader={"grade": true, "grade_id": "equal-trained", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "equal-trained", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} title="all_entries_equal: other depths, widths, activations, optimizers"
 # Hidden tests: other depths, widths, activations and optimizers.
 ### BEGIN HIDDEN TESTS
 check_all_entries_equal("all_entries_equal", [
@@ -200,7 +217,7 @@ check_all_entries_equal("all_entries_equal", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "equal-tolerance", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "equal-tolerance", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="all_entries_equal: rounding noise, atol, float32"
 # Hidden tests: rounding noise, atol honoured, float32.
 ### BEGIN HIDDEN TESTS
 check_all_entries_equal("all_entries_equal", [
@@ -218,7 +235,7 @@ check_all_entries_equal("all_entries_equal", [
 ])
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "equal-edge-cases", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "equal-edge-cases", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false} title="all_entries_equal: edge cases"
 # Hidden tests: one input or one output, one-element tensors, no hidden layer, dead ReLUs, random init.
 ### BEGIN HIDDEN TESTS
 check_all_entries_equal("all_entries_equal", [
@@ -282,6 +299,13 @@ print("\nW3 (hidden units × outputs), after AdamW:\n", W3)
 # 3. Explain why it also holds for SGD with momentum and weight decay, and for Adam.
 #
 # Write your answer in the cell below (Markdown and $\LaTeX$ welcome).
+#
+# *Rubric (6 points):* (1) the precise statement, with the formula's layout (which rows or columns
+# stay equal in each tensor, and what is free) — 1 point; (2) the forward pass of the hidden units —
+# 1 point; (3) the form of each parameter's gradient (or an equally precise argument on
+# permutations of the hidden units) — 2 points; (4) the induction over the steps, batches included —
+# 1 point; (5) momentum, weight decay and Adam — 1 point. An argument that only checks the first step,
+# or only says "by symmetry", gets at most 3 points.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "proof-answer", "locked": false, "points": 6, "schema_version": 3, "solution": true, "task": false}
 # **Claim.** Write $\mathbf 1$ for a vector of ones. During training from $W_l = c\,\mathbf 1\mathbf 1^\top$,
@@ -326,7 +350,7 @@ print("\nW3 (hidden units × outputs), after AdamW:\n", W3)
 # so the gradient at a point that every such permutation leaves unchanged is left unchanged too, and
 # element-wise optimizers commute with permutations.)*
 #
-# *Rubric (instructor), 6 points:* (1) the precise statement: $W_2, b_1, b_2$ all-equal; $W_1$ equal
+# *Notes for graders (instructors only), 6 points:* (1) the precise statement: $W_2, b_1, b_2$ all-equal; $W_1$ equal
 # columns / different rows (by input feature); $W_3$ equal rows / different columns (by output); $b_3$
 # free — 1 pt (½ if the layout or the "rows vs columns" is wrong or vague). (2) forward pass: all units
 # of a hidden layer have the same pre-activation and activation — 1 pt. (3) backward pass: the form of
@@ -380,6 +404,11 @@ unit_paths_figure(runs, "0.weight", unit_dim=0).show()
 #    the loss curves.
 # 3. Why does a random initialization break the symmetry, and why could no gradient-based optimizer
 #    break it for you? What does the "constant + noise" run show?
+#
+# *Rubric (4 points, one each):* (1) the rule for depth $L$ (which tensors stay all-equal, which keep
+# equal rows or columns) and whether the table agrees; (2) what such a network can compute, related to
+# the loss curves; (3) why a random start breaks the symmetry and why no gradient-based optimizer can;
+# (4) what the "constant + noise" run shows.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "deeper-answer", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
 # 1. The same induction works layer by layer: the first weight $W_1$ keeps equal columns (rows differ by
@@ -399,7 +428,7 @@ unit_paths_figure(runs, "0.weight", unit_dim=0).show()
 #    by an uncontrolled amount. Rounding noise (~1e-16) is such a perturbation, far smaller, so it
 #    takes far longer and depends on the machine: no substitute for a proper random initialization.
 #
-# *Rubric (instructor), 4 points:* (1) the rule for depth $L$, including where $W_1$, $W_L$, $b_L$
+# *Notes for graders (instructors only), 4 points:* (1) the rule for depth $L$, including where $W_1$, $W_L$, $b_L$
 # differ, and agreement with the table — 1 pt; (2) equivalence to a width-1 network and the plateau in the
 # loss curve — 1 pt; (3) random init makes units differ → different gradients; the symmetric set is
 # invariant under gradient updates, so only the init (or injected noise) breaks it — 1 pt; (4) the

@@ -1,6 +1,7 @@
 # expect: partial
-# fails: adam-weight-decay adam-state adam-float32
+# fails: adam-weight-decay
 # why: decoupled weight decay (AdamW: θ ← θ(1 − γλ)) instead of L2 added to the gradient
+# cause: decoupled weight decay
 
 # %% adam-impl
 class MyAdam(Optimizer):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: adam-api
 # why: step(closure) calls the closure but returns None
+# cause: it should return the closure's loss
 
 # %% adam-impl
 class MyAdam(Optimizer):

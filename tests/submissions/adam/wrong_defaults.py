@@ -1,6 +1,7 @@
 # expect: partial
-# fails: adam-visible adam-settings adam-weight-decay adam-state adam-api
+# fails: adam-args
 # why: wrong defaults: lr=1e-2 and eps=1e-6 (Keras-like) instead of torch's 1e-3 and 1e-8
+# cause: default lr differs
 
 # %% adam-impl
 class MyAdam(Optimizer):

@@ -1,6 +1,7 @@
 # expect: partial
-# fails: adam-visible adam-settings adam-weight-decay adam-state adam-api
+# fails: adam-eps
 # why: the Adam paper's 'efficient' form: α_t = γ√(1−β2ᵗ)/(1−β1ᵗ), θ ← θ − α_t m/(√v + ε) (ε not scaled like torch's)
+# cause: ε added to √v before the bias correction
 
 # %% adam-impl
 import math

@@ -1,6 +1,7 @@
 # expect: partial
-# fails: adam-settings adam-state
+# fails: adam-eps
 # why: ε inside the square root: θ ← θ − γ m̂/√(v̂ + ε)
+# cause: ε inside the square root
 
 # %% adam-impl
 class MyAdam(Optimizer):

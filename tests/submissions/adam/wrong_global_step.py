@@ -1,6 +1,7 @@
 # expect: partial
 # fails: adam-state adam-api
 # why: bias correction with one step count for the optimizer instead of one per parameter
+# cause: counted per parameter
 
 # %% adam-impl
 class MyAdam(Optimizer):

@@ -1,6 +1,7 @@
 # expect: partial
-# fails: adam-weight-decay
+# fails: adam-grad
 # why: weight decay added to p.grad in place (grad = p.grad; grad.add_(p, ...)): torch never modifies p.grad
+# cause: changed p.grad in place
 
 # %% adam-impl
 class MyAdam(Optimizer):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: adam-state adam-api
 # why: lr read once in __init__ (self.lr) instead of from the group at every step
+# cause: read group['lr']
 
 # %% adam-impl
 class MyAdam(Optimizer):

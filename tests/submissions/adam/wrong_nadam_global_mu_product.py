@@ -1,6 +1,7 @@
 # expect: partial
-# fails: nadam-visible nadam-settings nadam-weight-decay nadam-state nadam-api nadam-float32
+# fails: nadam-update nadam-schedule nadam-eps nadam-weight-decay nadam-state nadam-api nadam-float32
 # why: NAdam: one running product of the μ's for the whole optimizer instead of one per parameter
+# cause: state shared between parameters
 
 # %% nadam-impl
 class MyNAdam(Optimizer):

@@ -1,6 +1,7 @@
 # expect: partial
-# fails: nadam-weight-decay
+# fails: nadam-grad
 # why: NAdam: weight decay added to p.grad in place; torch never modifies p.grad
+# cause: changed p.grad in place
 
 # %% nadam-impl
 class MyNAdam(Optimizer):

@@ -1,6 +1,7 @@
 # expect: partial
-# fails: adam-visible adam-api
+# fails: adam-args
 # why: no argument checks: negative lr, eps, weight_decay and betas outside [0, 1) are accepted
+# cause: should raise ValueError
 
 # %% adam-impl
 class MyAdam(Optimizer):

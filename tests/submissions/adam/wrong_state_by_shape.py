@@ -1,6 +1,7 @@
 # expect: partial
 # fails: adam-state
 # why: state keyed by the parameter's shape: parameters of the same shape share m, v and t
+# cause: state keyed by the shape
 
 # %% adam-impl
 class MyAdam(Optimizer):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: adam-api
 # why: moments kept in dicts on the optimizer (self.m[p], self.v[p]) instead of self.state: lost by a state_dict round trip
+# cause: self.state[p], which state_dict() saves
 
 # %% adam-impl
 class MyAdam(Optimizer):

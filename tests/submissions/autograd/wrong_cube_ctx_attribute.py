@@ -1,6 +1,7 @@
 # expect: partial
 # fails: cube-saved
 # why: right values, but x is kept as ctx.x instead of with ctx.save_for_backward
+# cause: ctx.save_for_backward
 
 # %% cube-impl
 class Cube(Function):

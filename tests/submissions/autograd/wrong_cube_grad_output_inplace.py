@@ -2,6 +2,7 @@
 # fails: cube-visible cube-values cube-float32 cube-accumulate
 # why: backward multiplies grad_output in place and returns it: the caller's gradient tensor changes
 #      (and y.sum().backward() hands over an expanded tensor that cannot be written to)
+# cause: changed grad_output in place
 
 # %% cube-impl
 class Cube(Function):

@@ -2,6 +2,7 @@
 # fails: grl-identity
 # why: forward returns x.view_as(x), as much published code does: the output is a view of x, so an
 #      in-place change of it is refused by torch (and would change x)
+# cause: shares memory with x
 
 # %% grl-impl
 class GradReverse(Function):

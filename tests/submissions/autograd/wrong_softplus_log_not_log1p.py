@@ -1,6 +1,7 @@
 # expect: partial
 # fails: softplus-tiny
 # why: stable against overflow, but log(1 + t) instead of log1p(t) and σ as 1 − σ(−x): tiny results round to 0
+# cause: torch.log1p
 
 # %% softplus-impl
 class StableSoftplus(Function):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: grad-visible grad-values
 # why: torch.stack([d1, d2]) stacks along dim 0: right for one point, (2, n) instead of (n, 2) for many
+# cause: along the last dimension
 
 # %% grad-impl
 def grad_sin_cos(x):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: many-visible many-vectorised
 # why: calls f once per step, but backward once per point (y[i].backward in a loop)
+# cause: loops over the points
 
 # %% many-impl
 def gradient_descent_many(f, starts, lr, steps):

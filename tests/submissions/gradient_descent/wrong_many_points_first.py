@@ -1,6 +1,7 @@
 # expect: partial
 # fails: many-visible many-values many-contract
 # why: returns (n, steps + 1, 2), one trajectory per row, instead of (steps + 1, n, 2)
+# cause: result[k] holds every point after step k
 
 # %% many-impl
 def gradient_descent_many(f, starts, lr, steps):

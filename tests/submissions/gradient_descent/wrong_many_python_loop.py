@@ -1,6 +1,7 @@
 # expect: partial
 # fails: many-visible many-vectorised
 # why: right values, but a Python loop over the starts (gradient_descent once per point)
+# cause: a loop over the points
 
 # %% many-impl
 def gradient_descent_many(f, starts, lr, steps):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: path-visible path-values path-contract
 # why: forgets to clear x.grad between steps: backward() accumulates the gradients of all past steps
+# cause: do gradients accumulate
 
 # %% path-impl
 def gradient_descent(f, start, lr, steps):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: path-visible path-contract
 # why: stores rows into a preallocated tensor outside no_grad: the result is part of the autograd graph
+# cause: part of an autograd graph
 
 # %% path-impl
 def gradient_descent(f, start, lr, steps):

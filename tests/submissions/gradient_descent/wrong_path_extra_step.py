@@ -1,6 +1,7 @@
 # expect: partial
 # fails: path-visible path-values path-contract
 # why: off by one: range(steps + 1) takes one step too many
+# cause: One row too many
 
 # %% path-impl
 def gradient_descent(f, start, lr, steps):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: path-contract
 # why: keeps start's dtype, so a float32 start is descended in float32 (cast to float64 only at the end)
+# cause: the descent ran in float32
 
 # %% path-impl
 def gradient_descent(f, start, lr, steps):

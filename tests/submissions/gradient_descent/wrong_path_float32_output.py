@@ -1,6 +1,7 @@
 # expect: partial
 # fails: path-visible path-contract
 # why: preallocates the trajectory with torch.zeros (float32 by default): float32 values are returned
+# cause: float32 by default
 
 # %% path-impl
 def gradient_descent(f, start, lr, steps):

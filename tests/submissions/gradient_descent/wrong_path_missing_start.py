@@ -1,6 +1,7 @@
 # expect: partial
 # fails: path-visible path-values path-contract
 # why: off by one: records the point after each step but not the start (steps rows, not steps + 1)
+# cause: One row is missing
 
 # %% path-impl
 def gradient_descent(f, start, lr, steps):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: path-visible path-contract
 # why: start.detach() shares memory with start, so the in-place steps move the caller's start too
+# cause: changed start in place
 
 # %% path-impl
 def gradient_descent(f, start, lr, steps):

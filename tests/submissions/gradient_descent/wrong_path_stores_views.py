@@ -1,6 +1,7 @@
 # expect: partial
 # fails: path-visible path-values path-contract
 # why: stores x.detach() (a view of x) instead of a copy: every row ends up as the last point
+# cause: store a copy
 
 # %% path-impl
 def gradient_descent(f, start, lr, steps):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: step-visible step-values step-in-place path-visible path-values path-contract many-visible many-values many-contract
 # why: the learning rate applied twice (scaled gradient and alpha together)
+# cause: lr applied twice
 
 # %% step-impl
 def gradient_descent_step(param, lr):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: step-visible step-in-place
 # why: the step clears param.grad, which is the caller's job (torch's step leaves .grad alone)
+# cause: must be left unchanged
 
 # %% step-impl
 def gradient_descent_step(param, lr):

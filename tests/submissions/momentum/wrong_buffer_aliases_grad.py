@@ -1,6 +1,7 @@
 # expect: partial
-# fails: sgd-nesterov sgd-grads
+# fails: sgd-grads
 # why: the first buffer is p.grad itself, not a copy: zero_grad(set_to_none=False) and backward then overwrite it
+# cause: holds p.grad itself
 
 # %% sgd-impl
 class MySGD(Optimizer):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: sgd-state
 # why: buffers keyed by the parameter's shape: parameters of the same shape share one buffer
+# cause: state keyed by the shape
 
 # %% sgd-impl
 class MySGD(Optimizer):

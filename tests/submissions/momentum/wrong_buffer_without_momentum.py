@@ -1,6 +1,7 @@
 # expect: partial
 # fails: sgd-dampening
 # why: a buffer even with momentum 0, so dampening (which torch then ignores) scales every later step
+# cause: dampening without momentum
 
 # %% sgd-impl
 class MySGD(Optimizer):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: sgd-api
 # why: the closure is called inside step's no_grad, so its backward() fails
+# cause: torch.enable_grad()
 
 # %% sgd-impl
 class MySGD(Optimizer):

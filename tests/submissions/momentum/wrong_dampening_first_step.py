@@ -1,6 +1,7 @@
 # expect: partial
 # fails: sgd-dampening
 # why: dampening applied at the first step too: b = (1 - dampening) * g
+# cause: the first step is damped
 
 # %% sgd-impl
 class MySGD(Optimizer):

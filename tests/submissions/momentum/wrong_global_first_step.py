@@ -1,6 +1,7 @@
 # expect: partial
 # fails: sgd-state sgd-api
 # why: "first step" decided by one step counter for the whole optimizer, not per parameter
+# cause: at its own first step
 
 # %% sgd-impl
 class MySGD(Optimizer):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: sgd-grads
 # why: weight decay added to p.grad in place (grad += wd * p), which changes the caller's gradient
+# cause: changed p.grad in place
 
 # %% sgd-impl
 class MySGD(Optimizer):

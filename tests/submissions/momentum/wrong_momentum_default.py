@@ -1,6 +1,7 @@
 # expect: partial
-# fails: sgd-visible sgd-api
+# fails: sgd-args
 # why: momentum defaults to 0.9 (torch's SGD defaults to 0: plain SGD)
+# cause: default momentum differs
 
 # %% sgd-impl
 class MySGD(Optimizer):

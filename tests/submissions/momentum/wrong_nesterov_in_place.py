@@ -1,6 +1,7 @@
 # expect: partial
-# fails: sgd-nesterov
+# fails: sgd-grads
 # why: Nesterov's g + momentum * b computed in place, into p.grad itself (grad.add_)
+# cause: changed p.grad in place
 
 # %% sgd-impl
 class MySGD(Optimizer):

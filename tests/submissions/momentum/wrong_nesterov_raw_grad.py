@@ -1,6 +1,7 @@
 # expect: partial
-# fails: sgd-nesterov
+# fails: sgd-weight-decay-nesterov
 # why: Nesterov's look-ahead adds the raw p.grad, without the weight decay term
+# cause: raw p.grad
 
 # %% sgd-impl
 class MySGD(Optimizer):

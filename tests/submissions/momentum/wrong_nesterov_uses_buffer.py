@@ -1,6 +1,7 @@
 # expect: partial
-# fails: sgd-visible sgd-nesterov
+# fails: sgd-nesterov sgd-weight-decay-nesterov
 # why: Nesterov steps along the buffer b (the heavy ball) instead of g + momentum * b
+# cause: steps like the heavy ball
 
 # %% sgd-impl
 class MySGD(Optimizer):

@@ -1,6 +1,7 @@
 # expect: partial
-# fails: sgd-visible sgd-nesterov
+# fails: sgd-nesterov sgd-weight-decay-nesterov
 # why: Nesterov steps along g + b, forgetting the factor momentum on the buffer
+# cause: the Nesterov update
 
 # %% sgd-impl
 class MySGD(Optimizer):

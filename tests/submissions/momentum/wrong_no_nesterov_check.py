@@ -1,6 +1,7 @@
 # expect: partial
-# fails: sgd-visible sgd-api
+# fails: sgd-args
 # why: nesterov=True accepted without momentum (torch raises ValueError)
+# cause: should raise ValueError
 
 # %% sgd-impl
 class MySGD(Optimizer):

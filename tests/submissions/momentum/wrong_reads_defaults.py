@@ -1,6 +1,7 @@
 # expect: partial
-# fails: sgd-dampening sgd-nesterov sgd-weight-decay sgd-state sgd-api
+# fails: sgd-state sgd-api
 # why: hyper-parameters read from self.defaults, not from each group (groups and schedulers ignored)
+# cause: reads self.defaults
 
 # %% sgd-impl
 class MySGD(Optimizer):

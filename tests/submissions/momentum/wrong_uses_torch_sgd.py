@@ -1,5 +1,5 @@
 # expect: zero
-# fails: sgd-visible sgd-momentum sgd-dampening sgd-nesterov sgd-weight-decay sgd-state sgd-grads sgd-api sgd-float32 sgd-own-work
+# fails: sgd-plain sgd-momentum sgd-dampening sgd-nesterov sgd-weight-decay sgd-weight-decay-nesterov sgd-state sgd-grads sgd-api sgd-args sgd-float32 sgd-own-work
 # flags: uses-torch-implementation uses-torch-sgd
 # why: MySGD is torch's SGD under another name
 

@@ -1,6 +1,7 @@
 # expect: partial
-# fails: sgd-nesterov sgd-weight-decay
+# fails: sgd-weight-decay sgd-weight-decay-nesterov
 # why: weight decay added to the step after the momentum, so the buffer never sees it
+# cause: decay added after the momentum
 
 # %% sgd-impl
 class MySGD(Optimizer):

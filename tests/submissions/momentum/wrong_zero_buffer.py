@@ -1,6 +1,7 @@
 # expect: partial
 # fails: sgd-dampening
 # why: the buffer starts at zeros, so the first step is damped: (1 - dampening) * g instead of g
+# cause: the first step is damped
 
 # %% sgd-impl
 class MySGD(Optimizer):

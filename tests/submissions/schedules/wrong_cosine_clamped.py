@@ -1,6 +1,7 @@
 # expect: partial
-# fails: cosine-visible cosine-beyond schedules-resume
+# fails: cosine-beyond
 # why: stays at eta_min after T_max (min(e, T_max) in the closed form), where torch's cosine goes back up
+# cause: yours stays at eta_min
 
 # %% cosine-impl
 class MyCosineAnnealingLR(LRScheduler):

@@ -2,6 +2,7 @@
 # fails: schedules-chaining
 # why: the closed form from base_lrs: right on its own (also past T_max), but an lr changed from
 #      outside is forgotten at the next epoch, where torch's CosineAnnealingLR carries it on
+# cause: closed form from base_lrs
 
 # %% cosine-impl
 class MyCosineAnnealingLR(LRScheduler):

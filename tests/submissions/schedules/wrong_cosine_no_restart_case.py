@@ -1,7 +1,8 @@
 # expect: partial
-# fails: cosine-visible cosine-beyond schedules-resume
+# fails: cosine-beyond schedules-resume
 # why: the recursive form without torch's special case at the bottom of the cosine: 0/0 one epoch
 #      after T_max (ZeroDivisionError)
+# cause: special case
 
 # %% cosine-impl
 class MyCosineAnnealingLR(LRScheduler):

@@ -1,7 +1,8 @@
 # expect: partial
-# fails: exponential-visible exponential-hidden schedules-resume schedules-chaining
+# fails: exponential-schedule schedules-chaining
 # why: forgets that LRScheduler.__init__ already calls get_lr() once: the lr is multiplied by γ at
 #      epoch 0, so every lr is one factor γ too small
+# cause: Epoch 0 is right after construction
 
 # %% exponential-impl
 class MyExponentialLR(LRScheduler):

@@ -2,6 +2,7 @@
 # fails: schedules-resume
 # why: state_dict() saves the settings but not the progress (last_epoch): a resumed MyStepLR decays
 #      at the wrong epochs
+# cause: state_dict() must hold last_epoch
 
 # %% step-impl
 class MyStepLR(LRScheduler):

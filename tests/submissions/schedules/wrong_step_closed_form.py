@@ -2,6 +2,7 @@
 # fails: schedules-chaining
 # why: closed form base_lr·γ^⌊e/s⌋: right on its own, but an lr changed from outside (by hand or by a
 #      second scheduler) is overwritten, where torch's StepLR carries it on
+# cause: closed form from base_lrs
 
 # %% step-impl
 class MyStepLR(LRScheduler):

@@ -1,5 +1,5 @@
 # expect: partial
-# fails: step-visible step-hidden schedules-resume schedules-chaining schedules-own-work
+# fails: step-schedule schedules-resume schedules-chaining schedules-own-work
 # flags: uses-torch-implementation uses-torch-scheduler
 # why: inherits torch's StepLR instead of writing it
 

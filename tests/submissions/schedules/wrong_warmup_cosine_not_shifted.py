@@ -1,7 +1,8 @@
 # expect: partial
-# fails: warmup-visible warmup-hidden schedules-resume
+# fails: warmup-schedule
 # why: the cosine phase counts its epochs from construction (cos(πe/T)) instead of from the end of
 #      the warm-up (cos(π(e − W)/T))
+# cause: from the end of the warm-up
 
 # %% warmup-impl
 class MyWarmupCosine(LRScheduler):

@@ -1,6 +1,7 @@
 # expect: partial
-# fails: warmup-hidden schedules-resume
+# fails: warmup-schedule
 # why: takes the base lr of group 0 for every param group
+# cause: Group 0 is right
 
 # %% warmup-impl
 class MyWarmupCosine(LRScheduler):

@@ -1,6 +1,7 @@
 # expect: partial
-# fails: warmup-visible warmup-hidden schedules-resume
+# fails: warmup-schedule
 # why: the warm-up starts at 0 (lr · e/W) instead of start_factor · lr
+# cause: Epoch 0 is right after construction
 
 # %% warmup-impl
 class MyWarmupCosine(LRScheduler):

@@ -1,5 +1,5 @@
 # expect: partial
-# fails: warmup-visible warmup-hidden schedules-resume schedules-own-work
+# fails: warmup-schedule schedules-resume schedules-own-work
 # flags: suspicious-code uses-torch-implementation uses-torch-scheduler
 # why: an LRScheduler subclass that only forwards to torch's own schedulers, built under other names
 

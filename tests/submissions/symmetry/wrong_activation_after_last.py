@@ -1,6 +1,7 @@
 # expect: partial
 # fails: constant-mlp-visible constant-mlp-depths constant-mlp-activations
 # why: puts an activation after every linear layer, the output layer included
+# cause: none at the output
 
 # %% constant-mlp-impl
 def make_constant_mlp(sizes, activation, weight_value, bias_value):

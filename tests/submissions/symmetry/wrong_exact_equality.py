@@ -1,6 +1,7 @@
 # expect: partial
 # fails: equal-visible equal-trained equal-tolerance
 # why: compares entries exactly (==), ignoring atol: rounding noise of 1e-17 makes equal tensors "unequal"
+# cause: compare within atol, not exactly
 
 # %% equal-impl
 def all_entries_equal(model, atol=1e-6):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: constant-mlp-visible constant-mlp-depths constant-mlp-activations
 # why: sets the weights to the constant but leaves the biases at PyTorch's random initialization
+# cause: every bias entry should be
 
 # %% constant-mlp-impl
 def make_constant_mlp(sizes, activation, weight_value, bias_value):

@@ -1,6 +1,7 @@
 # expect: partial
 # fails: equal-edge-cases
 # why: uses the standard deviation: a one-element tensor has std NaN, so it is reported as not all-equal
+# cause: a tensor with one entry
 
 # %% equal-impl
 import warnings

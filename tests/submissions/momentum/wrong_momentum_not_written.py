@@ -1,0 +1,33 @@
+# expect: partial
+# fails: sgd-momentum sgd-dampening sgd-nesterov sgd-weight-decay sgd-weight-decay-nesterov sgd-state sgd-grads sgd-api sgd-float32
+# why: plain SGD with weight decay, right, but momentum (and so dampening and Nesterov) not written yet: the points
+#      of plain SGD, weight decay without momentum, the argument checks and p.grad are earned all the same
+
+# %% sgd-impl
+class MySGD(Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad.add(p, alpha=group["weight_decay"])
+                p.add_(grad, alpha=-lr)  # momentum, dampening and Nesterov not written yet
+        return loss
