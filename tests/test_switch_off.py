@@ -87,7 +87,7 @@ def test_stub_files_cover_torchs_file_and_its_compiled_copies(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_stub_that_did_not_take_stops_the_sandbox_loudly(monkeypatch, tmp_path):
+def test_a_stub_that_did_not_take_stops_the_sandbox_loudly(monkeypatch, tmp_path, request):
     """Were torch's file not covered (a mount that missed it), the student's code must not run on a
     sandbox that quietly has torch's Adam: the start-up fails and says why."""
     from autograder.grading.submission import grade_submission
@@ -95,8 +95,12 @@ def test_a_stub_that_did_not_take_stops_the_sandbox_loudly(monkeypatch, tmp_path
 
     if not view.namespaces_available():
         pytest.skip("no namespaces here: the stubs come from the import hook, not from mounts")
+    from autograder.sandbox import zygote
+
     write_stubs = switch_off.write_stubs
     monkeypatch.setattr(switch_off, "write_stubs", lambda targets, folder: ([], *write_stubs(targets, folder)[1:]))
+    zygote.close_templates()  # a template made with the stubs that miss (another test's would have them)
+    request.addfinalizer(zygote.close_templates)
     source = REPO / "solutions" / "adam" / "adam.ipynb"
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "adam.ipynb").write_text(source.read_text())

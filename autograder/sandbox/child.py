@@ -1,7 +1,9 @@
 """The sandboxed side of grading: run the student's cells, then answer probe requests.
 
-Started by `process.py` inside its namespaces, as an unprivileged user with no capabilities. It
-talks to the grader over two inherited pipes, one JSON object per line. Nothing it sends is
+`prepare` runs once in the template process (zygote.py: torch, the checks and the switch-off, before
+any sandbox exists); `serve` runs in each sandbox, a fork of it, inside its namespaces, as an
+unprivileged user with no capabilities (enter.py). It talks to the grader over two inherited pipes,
+one JSON object per line. Nothing it sends is
 trusted: the student's code runs in this process and could rewrite any of it, so the grader only
 reads data from it, checks that the data has the shape the probe returns, and compares it with
 references it computes itself.
@@ -52,16 +54,35 @@ class _NoShell:
 
 
 class _Stubs:
-    """Import finder: the given modules from the given files (torch's modules switched off, see switch_off.py)."""
+    """Import finder: torch's switched-off modules (switch_off.py) from their stubs, kept in memory (an
+    import, a reload, a fresh spec all find them). Each is loaded under `path`: torch's own file where a
+    stub is mounted over it (the sandbox: reading the file finds the stub too), else the stub's file."""
 
     def __init__(self, files: dict) -> None:
-        self.files = files
+        self.stubs = {}  # module -> (the path it is loaded under, the stub's text)
+        for name, entry in files.items():
+            with open(entry["stub"]) as f:
+                self.stubs[name] = (entry["path"], f.read())
 
     def find_spec(self, name: str, path: object = None, target: object = None) -> object:
         import importlib.util
 
-        file = self.files.get(name)
-        return importlib.util.spec_from_file_location(name, file) if file else None
+        if name not in self.stubs:
+            return None
+        where, text = self.stubs[name]
+        return importlib.util.spec_from_file_location(name, where, loader=_StubLoader(where, text))
+
+
+class _StubLoader:
+    def __init__(self, path: str, text: str) -> None:
+        self.path, self.text = path, text
+
+    def create_module(self, spec: object) -> None:
+        return None
+
+    def exec_module(self, module: object) -> None:
+        exec(compile(self.text, self.path, "exec"), vars(module))
+        module.__autograder_stub__ = True  # type: ignore[attr-defined]
 
 
 def _switch_off_kernels(names: list, message: str) -> None:
@@ -95,42 +116,55 @@ def _switch_off_kernels(names: list, message: str) -> None:
     del handle
 
 
-def _check_stubbed(modules: list, header: str) -> None:
-    """Refuse to run the student's code when a module that must be switched off was loaded from torch's
-    own file (a mount that missed it): a loud start-up failure, never a silently weaker sandbox."""
-    import importlib
-
+def _check_stubbed(modules: list, header: str, isolated: bool) -> None:
+    """Refuse to run the student's code when a module that must be switched off is torch's own (an
+    import that missed the stub), or, in the sandbox, its file still reads as torch's (a mount that
+    missed it): a loud start-up failure, never a silently weaker sandbox."""
     for name in modules:
-        path = getattr(importlib.import_module(name), "__file__", None) or ""
-        with open(path) as f:
-            if not f.readline().startswith(header):
-                raise SystemExit(f"grader setup: {name} ({path}) is torch's own file, not the stub")
+        module = sys.modules.get(name)
+        path = getattr(module, "__file__", None) or ""
+        if not getattr(module, "__autograder_stub__", False):
+            raise SystemExit(f"grader setup: {name} ({path}) is torch's own module, not the stub")
+        if isolated:
+            with open(path) as f:
+                if not f.readline().startswith(header):
+                    raise SystemExit(f"grader setup: {name} ({path}) is torch's own file, not the stub")
 
 
-def main() -> int:
-    job_path, request_fd, response_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    with open(job_path) as f:
-        job = json.load(f)
+def prepare(config: dict) -> None:
+    """In the template, once: the trusted checks importable, torch imported with its switched-off
+    modules replaced by their stubs and its switched-off kernels answered by one that raises, and
+    what every sandbox would import anyway (the checks, numpy, plotly, torch._dynamo)."""
+    sys.path.insert(0, config["trusted_path"])
+    if config["stub_modules"]:
+        sys.meta_path.insert(0, _Stubs(config["stub_modules"]))
+    import torch  # noqa: F401  (before any student code: the probes need the real one)
+
+    for name in config["stub_modules"]:
+        __import__(name)
+    _switch_off_kernels(config["kernels_off"], config["kernels_off_message"])
+    import torch._dynamo  # noqa: F401  (the first optimizer built would import it: ~1 s in every sandbox)
+
+    for name in ("numpy", "plotly.graph_objects"):
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    from autograder_checks import core  # noqa: F401
+
+    for module in config["check_modules"]:
+        __import__(f"autograder_checks.{module}")
+
+
+def serve(job: dict, request_fd: int, response_fd: int) -> int:
+    """In a sandbox: run the cells, then answer probes until the grader closes the pipe."""
     requests = os.fdopen(request_fd, "r")
     responses = os.fdopen(response_fd, "w")
-    sys.path.insert(0, job["trusted_path"])
     os.umask(0o077)
-    try:
-        os.chdir(job["home"])  # the student's writable working folder
-    except OSError:
-        pass
-
-    if job["stub_modules"]:  # no mounts (isolation off): the stubs of torch's modules are found first
-        sys.meta_path.insert(0, _Stubs(job["stub_modules"]))
-    import torch  # noqa: F401  (imported before student code: the probes need the real one)
-
-    _switch_off_kernels(job["kernels_off"], job["kernels_off_message"])
-    _check_stubbed(job["stubbed"]["modules"], job["stubbed"]["header"])
+    _check_stubbed(job["stubbed"]["modules"], job["stubbed"]["header"], job["isolated"])
     from autograder_checks import core
-    for module in job["check_modules"]:
-        __import__(f"autograder_checks.{module}")
-    core.install_tripwires(job["tripwires"])
 
+    core.install_tripwires(job["tripwires"])
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _NoShell}
     for cell in job["cells"]:
         _send(responses, {"event": "cell", "grade_id": cell["grade_id"]})
@@ -159,7 +193,3 @@ def main() -> int:
         except (TypeError, ValueError) as exc:  # data that is not JSON (a tampered probe): say so
             _send(responses, {"error": {"kind": "ProtocolError", "message": str(exc)[:200], "where": ""}})
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,8 @@
 """Run a student's code in a separate, locked-down process and talk to it over pipes.
 
-The process is started in the namespaces and the filesystem view of `view.py` (or, without them,
-with the limits alone), runs `child.py` there, and answers probes until it is closed. Limits: wall
+The process is a fork of a template that has imported torch (zygote.py); it enters the namespaces
+and the filesystem view of `view.py` (enter.py; without namespaces, the limits alone), runs
+`child.py` there, and answers probes until it is closed. Limits: wall
 time per cell and per probe, memory (resident size of its whole process tree, plus an
 address-space limit on the CPU), CPU seconds (a backstop for strays), size of any file it writes
 (its printed output included), processes (root runs only); it dies with the grader
@@ -12,7 +13,6 @@ the student's code then runs as the grader's user and can read what that user ca
 for trusted code, or on a machine that holds nothing else).
 """
 
-import ctypes
 import json
 import os
 import resource
@@ -30,10 +30,8 @@ from . import switch_off, view
 from .cgroups import Cgroup
 from .channel import Channel, Closed, Garbled, Timeout
 from .limits import Limits
-from .view import GRADER_INSIDE, INSIDE, UID_BASE
-
-CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
-CHILD = Path(__file__).resolve().parent / "child.py"
+from .view import INSIDE, UID_BASE
+from .zygote import Spawned, Zygote, template
 
 
 class ChildGone(Exception):
@@ -46,18 +44,9 @@ class ChildGone(Exception):
         self.tampered = tampered
 
 
-_LIBC = ctypes.CDLL(None, use_errno=True)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 WALL_FACTOR = 10  # a limit counts CPU time; code that waits without computing gets this many times more wall time
 START_UP = 60.0  # seconds of CPU for the interpreter, torch and the checks to start (~2 s)
-
-
-def _set_parent_death_signal() -> None:
-    """In a forked child: SIGKILL when the grading process dies (no sandbox outlives its grader)."""
-    try:
-        _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 class Sandbox:
@@ -67,10 +56,10 @@ class Sandbox:
         self.limits = limits
         self.isolated = isolation == "on" or (isolation == "auto" and view.namespaces_available())
         if isolation == "on" and not view.namespaces_available():
-            raise RuntimeError("isolation=on but bubblewrap cannot build the sandbox here (install Debian's "
-                               "bubblewrap; see README)")
+            raise RuntimeError("isolation=on but this machine cannot create the sandbox's namespaces (see README)")
         self.scratch = scratch
-        self.proc: Optional[subprocess.Popen] = None
+        self.proc: Optional[Spawned] = None
+        self.zygote: Optional[Zygote] = None
         self.work: Optional[Path] = None
         self.killed: Optional[str] = None
         self.timings: dict[str, float] = {}
@@ -91,44 +80,27 @@ class Sandbox:
     def start(self, cells: list[dict], check_modules: list[str], tripwires: list[str],
               switched_off: Sequence[str] = ()) -> None:
         """Start the student's process: it runs `cells`, then answers probes. `switched_off`: torch's
-        implementations the graded code must not be built on (switch_off.py), absent in the process."""
+        implementations the graded code must not be built on (switch_off.py), absent in the process.
+        The process is a fork of this grader's template for that switch-off set (zygote.py)."""
+        zygote = template(switched_off, check_modules, self.isolated, self.scratch)
+        self.zygote = zygote
         self.work = Path(tempfile.mkdtemp(prefix="autograder-", dir=self.scratch))
         os.chmod(self.work, 0o711)
         uid = self.uid
-        trusted = self.work / "trusted"
-        shutil.copytree(CHECKS_DIR, trusted / "autograder_checks", ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copy(CHILD, trusted / "child.py")
-        for folder in [trusted, *trusted.rglob("*")]:
-            os.chmod(folder, 0o755 if folder.is_dir() else 0o644)
-        if self.isolated:
-            base, home = GRADER_INSIDE, INSIDE
-        else:
-            base, home = str(trusted), str(self.work / "home")
-            (self.work / "home").mkdir(mode=0o700)
-        covers, kernels, stub_files = switch_off.write_stubs(switched_off, self.work / "stubs")
-        for path in [self.work / "stubs", *(self.work / "stubs").iterdir()]:
-            os.chmod(path, 0o755 if path.is_dir() else 0o644)
-        job = {"cells": cells, "check_modules": check_modules, "tripwires": tripwires, "trusted_path": base,
-               "home": home, "kernels_off": kernels, "kernels_off_message": switch_off.message("torch's kernel {}"),
-               "stubbed": {"modules": sorted(stub_files), "header": switch_off.HEADER},
-               # mounted over torch's files when isolated; else found first by the child's importer
-               "stub_modules": {} if self.isolated else stub_files}
-        (trusted / "job.json").write_text(json.dumps(job))
-        os.chmod(trusted / "job.json", 0o644)
-        req_r, req_w = os.pipe()
-        resp_r, resp_w = os.pipe()
-        argv = [f"{base}/child.py", f"{base}/job.json", str(req_r), str(resp_w)]
-        python = sys.executable
         limits = self.limits
         tmpfs = view.tmpfs_sizes(limits.memory_mb)
-        binds: list[tuple[str, str]] = []
         if self.isolated:
-            args = view.bwrap_args(python, trusted, tmpfs, covers, view.gpu_nodes() if view.cuda_present() else ())
-            if uid is not None:  # bubblewrap opens its sources as the sandbox's user: stage what it cannot reach
-                args, binds = view.prepare_stage(args, self.work / "stage")
-            cmd = [*args, "--", python, *argv]
+            home, root = INSIDE, self.work / "root"
+            root.mkdir(mode=0o755)
+            plan: Optional[list] = view.mount_plan(sys.executable, zygote.trusted, tmpfs, zygote.covers,
+                                                   view.gpu_nodes() if view.cuda_present() else ())
         else:
-            cmd = [python, *argv]
+            home, root, plan = str(self.work / "home"), self.work, None
+            (self.work / "home").mkdir(mode=0o700)
+        job = {"cells": cells, "tripwires": tripwires, "isolated": self.isolated,
+               "stubbed": {"modules": zygote.stubbed, "header": switch_off.HEADER}}
+        (self.work / "job.json").write_text(json.dumps(job))  # read before the fork enters its sandbox
+        os.chmod(self.work / "job.json", 0o600)
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
                "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
@@ -139,34 +111,20 @@ class Sandbox:
         self.cgroup, self.cgroup_note = Cgroup.create(f"{os.getpid()}-{self.work.name}", limits.memory_mb,
                                                       limits.cpus, limits.processes)
         group = self.cgroup
-        use_as_limit = not view.cuda_present() and group is None
-        cpu_seconds = int(limits.total_timeout * 2 + 120)
-        drop = view.become(uid)
-
-        def preexec() -> None:
-            _set_parent_death_signal()
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing
-            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_mb << 20, limits.output_mb << 20))
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 10))
-            if use_as_limit:  # CUDA reserves huge address space: on a GPU only the RSS watch applies
-                cap = (limits.memory_mb + 3072) << 20
-                resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-            if uid is not None:  # counts the sandbox uid's processes (root is exempt)
-                resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-            if group is not None:
-                group.attach(0)
-            view.bind_in_private_namespace(binds)
-            drop()
-
+        use_as_limit = not view.cuda_present() and group is None  # CUDA reserves huge address space
+        request = {"job": str(self.work / "job.json"), "plan": plan, "root": str(root), "uid": uid, "home": home,
+                   "env": env, "cgroup": sorted({str(f) for f in group.folders.values()}) if group else [],
+                   "limits": {"fsize": limits.output_mb << 20, "cpu": int(limits.total_timeout * 2 + 120),
+                              "address_space": (limits.memory_mb + 3072) << 20 if use_as_limit else None,
+                              # counts the sandbox uid's processes (root is exempt)
+                              "processes": limits.processes if uid is not None else None}}
         # without a cgroup the tmpfs it writes is not seen in its resident memory: count them as used
         self.memory_cap = limits.memory_mb if group is not None else limits.memory_mb - sum(tmpfs.values())
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
         self.started_at = time.monotonic()
         try:
-            self.proc = subprocess.Popen(cmd, pass_fds=(req_r, resp_w), stdin=subprocess.DEVNULL, stdout=self.output,
-                                         stderr=subprocess.STDOUT, cwd=self.work, env=env, preexec_fn=preexec,
-                                         start_new_session=True)
+            self.proc = Spawned(zygote, zygote.spawn(request, [req_r, resp_w, self.output.fileno()]))
         finally:
             os.close(req_r)
             os.close(resp_w)
@@ -251,8 +209,10 @@ class Sandbox:
 
     # -- memory ---------------------------------------------------------------------------------
     def _tree_rss(self, pid: int) -> int:
-        total = 0
-        for p in self._tree(pid):
+        """The resident memory of the student's processes: below the sandbox's first two (enter.py),
+        less what they share with the template they are forks of (its pages, counted in each)."""
+        total = -self.zygote.baseline_rss
+        for p in self._tree(pid)[2:]:
             try:
                 with open(f"/proc/{p}/statm") as f:
                     total += int(f.read().split()[1]) * resource.getpagesize()
@@ -263,7 +223,7 @@ class Sandbox:
     def _watch_memory(self) -> None:
         proc, cap = self.proc, self.memory_cap << 20
         while proc is not None and proc.poll() is None:
-            rss = self._tree_rss(proc.pid)
+            rss = max(0, self._tree_rss(proc.pid))
             self.peak_rss = max(self.peak_rss, rss)
             if rss > cap:  # with a cgroup the kernel stops it first: this is the fallback
                 self._kill(f"memory limit ({self.limits.memory_mb} MB) exceeded")
@@ -333,7 +293,7 @@ class Sandbox:
             except ValueError:
                 name = str(-code)
             return f"the Python process was killed by signal {name} during {doing}"
-        if code >= 128 and code - 128 in signal.valid_signals():  # bubblewrap reports a killed child so
+        if code >= 128 and code - 128 in signal.valid_signals():  # enter.py reports a killed child so
             return f"the Python process was killed by signal {signal.Signals(code - 128).name} during {doing}"
         return f"the Python process exited (code {code}) during {doing}"
 

@@ -1,8 +1,8 @@
-"""The sandbox's view of the machine: its namespaces and the filesystem it sees (bubblewrap).
+"""The sandbox's view of the machine: its namespaces and the filesystem it sees, as a mount plan.
 
-Isolation (Linux with Debian's `bwrap`; `isolation="auto"` uses it wherever it runs):
-- new user, mount, PID, network, IPC, UTS and cgroup namespaces; no further user namespaces inside;
-  a fresh root, read-only, that shows an allowlist, not the machine:
+Isolation (Linux; `isolation="auto"` uses it wherever the kernel allows the namespaces):
+- new mount, PID, network, IPC, UTS and cgroup namespaces (and a user namespace where the grader is
+  not root); a fresh root, read-only, that shows an allowlist, not the machine:
   - the system's libraries and settings (/usr, /lib, /etc), but no programs: /usr/bin, /usr/sbin,
     /usr/local/bin and the compilers' folders (/usr/lib/gcc, /usr/libexec, headers, CUDA's nvcc)
     are empty, so there is no compiler, shell or tool to run;
@@ -18,23 +18,22 @@ Isolation (Linux with Debian's `bwrap`; `isolation="auto"` uses it wherever it r
 - an unprivileged identity: run by root, the grader gives each sandbox its own unused uid (so
   ownership protects every file root could otherwise write, and one sandbox's process count cannot
   starve another's); run by another user, the sandbox is that user; no capabilities either way.
+
+`mount_plan` says what the root holds, as a list of operations; `enter.py` carries them out in the
+sandbox's own process (a fork of a template that has imported torch already: zygote.py).
 """
 
 import ctypes
 import functools
 import glob
 import os
-import shutil
-import subprocess
 import sys
 import sysconfig
-import tempfile
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Sequence
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
-_MS_BIND, _MS_REC, _MS_PRIVATE, _CLONE_NEWNS = 4096, 16384, 1 << 18, 0x00020000
 INSIDE = "/sandbox"  # the student's writable working folder inside the sandbox
 GRADER_INSIDE = "/grader"  # the trusted code and the job, read-only, inside the sandbox
 UID_BASE = 1_000_000  # run by root: sandbox uid = UID_BASE + the grading process's pid (unused by anyone)
@@ -53,43 +52,25 @@ def as_root() -> bool:
     return os.geteuid() == 0
 
 
-def become(uid: Optional[int]) -> Callable[[], None]:
-    """A preexec step: drop to `uid` (and its own gid, no supplementary groups); None: stay."""
-    def drop() -> None:
-        if uid is not None:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-    return drop
+def namespaces_available() -> bool:
+    """Whether this kernel lets a process of ours make the sandbox's namespaces (checked once)."""
+    key = as_root()
+    if key not in _WORKS:
+        from .enter import namespace_flags
+
+        pid = os.fork()  # only the forked child tries: the namespaces of this process stay as they are
+        if pid == 0:
+            try:
+                ok = _LIBC.unshare(namespace_flags(key)) == 0
+            except BaseException:
+                ok = False
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        _WORKS[key] = os.waitstatus_to_exitcode(status) == 0
+    return _WORKS[key]
 
 
 _WORKS: dict = {}
-
-
-def namespaces_available() -> bool:
-    """Whether bubblewrap can build the sandbox here, as the identity the sandbox gets (checked once)."""
-    key = as_root()
-    if key not in _WORKS:
-        ok = False
-        if shutil.which("bwrap") is not None:
-            uid = UID_BASE + os.getpid() if key else None
-            with tempfile.TemporaryDirectory() as work:
-                os.chmod(work, 0o755)
-                args = bwrap_args(sys.executable, Path(work), {"sandbox": 1, "tmp": 1, "shm": 1})
-                args, binds = prepare_stage(args, Path(work) / "stage") if uid is not None else (args, [])
-                drop = become(uid)
-
-                def preexec() -> None:
-                    bind_in_private_namespace(binds)
-                    drop()
-
-                try:
-                    ok = subprocess.run([*args, "--", sys.executable, "-c", "pass"], capture_output=True, timeout=60,
-                                        preexec_fn=preexec).returncode == 0
-                except (OSError, subprocess.SubprocessError):
-                    ok = False
-        _WORKS[key] = ok
-    return _WORKS[key]
 
 
 def cuda_present() -> bool:
@@ -148,26 +129,31 @@ def allowed_entries() -> dict[str, tuple[str, ...]]:
     return {site: tuple(sorted(names)) for site, names in entries.items()}
 
 
-def _interpreter(python: str) -> list[str]:
-    """bwrap arguments that make `python` runnable at its own path: each link of the chain, then the
-    binary, the venv's pyvenv.cfg, the standard library and the interpreter's shared library."""
-    args: list[str] = []
+Op = tuple  # ("bind", source, target, "ro" | "dev") | ("tmpfs", target, bytes, mode[, "sandbox": its owner])
+#              | ("symlink", text, link)
+#              | ("proc", target) | ("dev", target) | ("remount-ro", target)
+
+
+def _interpreter(python: str) -> list[Op]:
+    """What makes `python` runnable at its own path: each link of the chain, then the binary, the
+    venv's pyvenv.cfg, the standard library and the interpreter's shared library."""
+    ops: list[Op] = []
     path = os.path.abspath(python)
     for _ in range(40):  # the symbolic links from the venv's python to the real binary
         if not os.path.islink(path):
             break
         target = os.readlink(path)
-        args += ["--symlink", target, path]
+        ops.append(("symlink", target, path))
         path = os.path.normpath(os.path.join(os.path.dirname(path), target))
-    args += ["--ro-bind", path, path]
+    ops.append(("bind", path, path, "ro"))
     venv_cfg = os.path.join(sys.prefix, "pyvenv.cfg")
     if os.path.isfile(venv_cfg):
-        args += ["--ro-bind", venv_cfg, venv_cfg]
-    for folder in {sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib"),
-                   sysconfig.get_config_var("LIBDIR") or ""}:
+        ops.append(("bind", venv_cfg, venv_cfg, "ro"))
+    for folder in sorted({sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib"),
+                          sysconfig.get_config_var("LIBDIR") or ""}):
         if folder and os.path.isdir(folder) and not any(folder.startswith(s + "/") for s in SYSTEM):
-            args += ["--ro-bind", folder, folder]
-    return args
+            ops.append(("bind", folder, folder, "ro"))
+    return ops
 
 
 TOP_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")  # merged /usr: links at the top, or folders
@@ -181,99 +167,34 @@ def visible_paths(python: str) -> list[str]:
     return paths + [sysconfig.get_path("stdlib"), os.path.abspath(python), os.path.realpath(python)]
 
 
-def bwrap_args(python: str, trusted: Path, tmpfs_mb: dict[str, int], covers: Sequence[tuple[Path, str]] = (),
-               devices: Sequence[str] = ()) -> list[str]:
-    """The bubblewrap command line (without the command to run) of a sandbox whose trusted code is in
-    `trusted`. `covers`: (file, host path) pairs, the file seen read-only in place of that host file
-    (torch's implementations of the graded algorithms, switched off: see switch_off.py)."""
-    args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--unshare-user", "--disable-userns",
-            "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "sandbox"]
+def mount_plan(python: str, trusted: Path, tmpfs_mb: dict[str, int], covers: Sequence[tuple[Path, str]] = (),
+               devices: Sequence[str] = ()) -> list[Op]:
+    """The sandbox's root, operation by operation, later ones over earlier ones. `trusted`: its grading
+    code and job (seen at /grader). `covers`: (file, host path) pairs, the file seen read-only in place
+    of that host file (torch's implementations of the graded algorithms, switched off: switch_off.py)."""
+    plan: list[Op] = []
     for top in TOP_LINKS:
         link = f"/{top}"
         if os.path.islink(link):
-            args += ["--symlink", os.readlink(link), link]
+            plan.append(("symlink", os.readlink(link), link))
         elif os.path.isdir(link):
-            args += ["--ro-bind", link, link]
-    for folder in SYSTEM:
-        if os.path.isdir(folder):
-            args += ["--ro-bind", folder, folder]
+            plan.append(("bind", link, link, "ro"))
+    plan += [("bind", folder, folder, "ro") for folder in SYSTEM if os.path.isdir(folder)]
     hidden = {os.path.realpath(f) for pattern in NO_PROGRAMS for f in glob.glob(pattern) if os.path.isdir(f)}
-    for folder in sorted(hidden):  # real paths: bubblewrap mounts on folders, not through links
-        args += ["--tmpfs", folder]
-    args += _interpreter(python)
-    for site in _site_dirs():  # every package folder empty, then the allowed entries at their own paths
-        args += ["--tmpfs", site]
+    plan += [("tmpfs", folder, 1 << 16, 0o755) for folder in sorted(hidden)]  # real paths: never through links
+    plan += _interpreter(python)
+    plan += [("tmpfs", site, 1 << 16, 0o755) for site in _site_dirs()]  # every package folder empty, then:
     for site, entries in allowed_entries().items():
-        for entry in entries:
-            path = os.path.join(site, entry)
-            args += ["--ro-bind", path, path]
-    for file, host in covers:  # after the packages: the stub is what the sandbox sees at torch's path
-        if os.path.lexists(host):
-            args += ["--ro-bind", str(file), host]
-    args += ["--proc", "/proc", "--dev", "/dev", "--ro-bind", "/sys", "/sys"]
-    for node in devices:
-        args += ["--dev-bind", node, node]
-    args += ["--size", str(tmpfs_mb["shm"] << 20), "--perms", "1777", "--tmpfs", "/dev/shm",
-             "--size", str(tmpfs_mb["tmp"] << 20), "--perms", "1777", "--tmpfs", "/tmp",
-             "--size", str(tmpfs_mb["sandbox"] << 20), "--perms", "0700", "--tmpfs", INSIDE,
-             "--ro-bind", str(trusted), GRADER_INSIDE, "--remount-ro", "/", "--chdir", INSIDE]
-    return args
-
-
-def _closed_part(path: str) -> Optional[str]:
-    """Where a folder on the way to `path` is closed to others (pyenv's /root, 0700, say): the path's
-    component just below that folder, which the sandbox's user cannot reach; else None."""
-    parts = Path(path).parts
-    for i in range(2, len(parts)):
-        try:
-            mode = os.stat(os.path.join(*parts[:i])).st_mode
-        except OSError:
-            return None
-        if not mode & 0o001:
-            return os.path.join(*parts[: i + 1])
-    return None
-
-
-BIND_OPTIONS = ("--ro-bind", "--bind", "--dev-bind", "--ro-bind-try")
-
-
-def staged(args: list[str], stage: Path) -> tuple[list[str], list[tuple[str, str]]]:
-    """`args` with every bind source the sandbox's user cannot reach (bubblewrap opens its sources as
-    that user) replaced by the same path under `stage`, and the (source, staging path) binds that make
-    them reachable there: made by the grader, still root, before the sandbox takes its identity
-    (process.py)."""
-    binds: dict[str, str] = {}
-    out = list(args)
-    for i, word in enumerate(args[:-1]):
-        if word in BIND_OPTIONS:
-            top = _closed_part(args[i + 1])
-            if top is not None:
-                binds.setdefault(top, str(stage / str(len(binds))))
-                out[i + 1] = binds[top] + args[i + 1][len(top):]
-    return out, list(binds.items())
-
-
-def bind_in_private_namespace(binds: Sequence[tuple[str, str]]) -> None:
-    """In a forked child, still root: a mount namespace of its own, and each (source, target) bound
-    there (what bubblewrap, run as the sandbox's user, could not open itself)."""
-    if not binds:
-        return
-    if _LIBC.unshare(_CLONE_NEWNS) != 0 or _LIBC.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
-        raise OSError(ctypes.get_errno(), "sandbox: no private mount namespace")
-    for source, target in binds:
-        if _LIBC.mount(source.encode(), target.encode(), None, _MS_BIND | _MS_REC, None) != 0:
-            raise OSError(ctypes.get_errno(), f"sandbox: cannot stage {source}")
-
-
-def prepare_stage(args: list[str], stage: Path) -> tuple[list[str], list[tuple[str, str]]]:
-    """`staged`, with the staging folder's mount points made (readable by the sandbox's user)."""
-    args, binds = staged(args, stage)
-    for source, target in binds:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        Path(target).mkdir() if os.path.isdir(source) else Path(target).touch()
-    for folder in [stage, *stage.glob("*")] if binds else []:
-        os.chmod(folder, 0o755)
-    return args, binds
+        plan += [("bind", os.path.join(site, e), os.path.join(site, e), "ro") for e in entries]
+    # after the packages: the stub is what the sandbox sees at torch's path
+    plan += [("bind", str(file), host, "ro") for file, host in covers if os.path.lexists(host)]
+    plan += [("dev", "/dev"), ("bind", "/sys", "/sys", "ro")]
+    plan += [("bind", node, node, "dev") for node in devices]
+    plan += [("tmpfs", "/dev/shm", tmpfs_mb["shm"] << 20, 0o1777), ("tmpfs", "/tmp", tmpfs_mb["tmp"] << 20, 0o1777),
+             ("tmpfs", INSIDE, tmpfs_mb["sandbox"] << 20, 0o700, "sandbox"),  # owned by the sandbox's user
+             ("bind", str(trusted), GRADER_INSIDE, "ro"),
+             ("proc", "/proc"), ("remount-ro", "/")]
+    return plan
 
 
 def tmpfs_sizes(memory_mb: int) -> dict[str, int]:
