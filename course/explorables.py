@@ -140,7 +140,8 @@ def rate_map(gammas: np.ndarray, mus: np.ndarray, rates: np.ndarray, curvatures:
                                hovertemplate="γ = %{x:.3f}, μ = %{y:.3f}: rate %{z:.3f}<extra></extra>"))
     styles = [("#17becf", "dot"), ("#e377c2", "dash"), ("#bcbd22", "dashdot")]
     for i, h in enumerate(curvatures):
-        g = gammas[gammas * h <= 4]  # μ = (1 − √(γh))² ≤ 1: both edges of the band of this curvature
+        mu_edge = (1 - np.sqrt(gammas * h)) ** 2  # both edges of the band of this curvature
+        g = gammas[mu_edge <= mus[-1]]  # the part inside the map
         color, dash = styles[i % len(styles)]
         fig.add_trace(go.Scatter(x=g, y=(1 - np.sqrt(g * h)) ** 2, mode="lines", name=f"critical damping, h = {h:g}",
                                  line={"color": color, "width": 2.5, "dash": dash}))

@@ -65,6 +65,15 @@ def contour_with_paths(fn: Callable[..., torch.Tensor], xs: tuple, ys: tuple, pa
     return fig
 
 
+def wrap_note(text: str, width: int = 52) -> str:
+    """A note on at most two lines (plotly does not wrap): broken after the last ", " or ": " that
+    keeps the first line within `width` characters, so that a phone shows it whole."""
+    if len(text) <= width:
+        return text
+    cut = max(text.rfind(", ", 0, width), text.rfind(": ", 0, width))
+    return text if cut < 0 else text[:cut + 1] + "<br>" + text[cut + 2:]
+
+
 def add_slider(fig: go.Figure, states: list, prefix: str, active: int = 0) -> go.Figure:
     """A slider that shows one state of the figure at a time. `states` is a list of
     (label, traces, note): the traces drawn in that state (added to the figure here) and a line of
@@ -83,11 +92,11 @@ def add_slider(fig: go.Figure, states: list, prefix: str, active: int = 0) -> go
             owner.append(i)
     owned = list(range(first, first + len(owner)))  # a step restyles these only: traces added later stay
     note = len(fig.layout.annotations)
-    top = 88  # px: toolbar 0-30, note 36-58, subplot titles 66-88
-    fig.add_annotation(text=states[active][2], xref="paper", yref="paper", x=0, y=1, xanchor="left",
-                       yanchor="bottom", yshift=top - 58, showarrow=False, align="left", font={"size": 13})
+    top = 106  # px: toolbar 0-30, the note (two lines at most) 34-76, subplot titles 84-106
+    fig.add_annotation(text=wrap_note(states[active][2]), xref="paper", yref="paper", x=0, y=1, xanchor="left",
+                       yanchor="bottom", yshift=top - 76, showarrow=False, align="left", font={"size": 13})
     steps = [{"method": "update", "label": label,
-              "args": [{"visible": [o == i for o in owner]}, {f"annotations[{note}].text": text}, owned]}
+              "args": [{"visible": [o == i for o in owner]}, {f"annotations[{note}].text": wrap_note(text)}, owned]}
              for i, (label, _, text) in enumerate(states)]
     fig.update_layout(sliders=[{"active": active, "steps": steps, "currentvalue": {"prefix": prefix},
                                 "pad": {"t": 48}}],
