@@ -19,7 +19,6 @@ checks that every grade is the same.
 import argparse
 import csv
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -29,7 +28,7 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))

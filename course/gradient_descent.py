@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import torch
 
 from .functions import grid, sin_cos
+from .plots import marker_key
 
 BOX = (0.0, 10.0)  # the square the starts are drawn from
 
@@ -68,7 +69,7 @@ def outcomes(labels: torch.Tensor) -> dict[str, int]:
     return counts
 
 
-def _landscape(xs: tuple, ys: tuple, n: int = 120) -> go.Contour:
+def _landscape(xs: tuple, ys: tuple, n: int = 90) -> go.Contour:
     x, y, z = grid(sin_cos, xs, ys, n)
     return go.Contour(x=x, y=y, z=z, colorscale="Viridis", ncontours=24, showscale=False, hoverinfo="skip",
                       opacity=0.8)
@@ -131,6 +132,7 @@ def paths_figure(paths: torch.Tensor, labels: Optional[torch.Tensor] = None, tit
         shown.add(name)
     for trace in _minima_markers(xs, ys):
         fig.add_trace(trace)
+    marker_key(fig, end=False)
     return _framed(fig, title, height, xs, ys)
 
 

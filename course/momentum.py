@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import torch
 
 from .functions import trajectory
-from .plots import COLORS, contour_with_paths
+from .plots import COLORS, add_slider, contour_with_paths, covering, marker_key
 
 
 def ravine(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -43,24 +43,26 @@ def loss_curves(fn: Callable[..., torch.Tensor], paths: dict, title: str = "", l
 
 
 def momentum_slider(optimizer_cls: Any, fn: Callable[..., torch.Tensor], xs: tuple, ys: tuple, start: tuple,
-                    mus: list, steps: int = 100, title: str = "", log: bool = False, height: int = 460,
+                    mus: list, steps: int = 100, title: str = "", log: bool = False, height: int = 560,
                     **options: Any) -> go.Figure:
-    """One path per momentum μ in `mus` (same lr and start), shown one at a time by a slider."""
+    """One path per momentum μ in `mus` (same lr and start), shown one at a time by a slider; ○ marks
+    the start, ✕ the end, and the axes widen to show every end."""
+    paths = {mu: trajectory(optimizer_cls, fn, start, steps=steps, momentum=mu, **options).tolist() for mu in mus}
+    ends = [q for path in paths.values() for q in (path[0], path[-1])]
+    xs, ys = covering(xs, [q[0] for q in ends]), covering(ys, [q[1] for q in ends])
     fig = contour_with_paths(fn, xs, ys, {}, title=title, log=log, height=height)
-    titles = []
-    for i, mu in enumerate(mus):
-        path = trajectory(optimizer_cls, fn, start, steps=steps, momentum=mu, **options).tolist()
-        final = float(fn(torch.tensor(path[-1][0]), torch.tensor(path[-1][1])))
-        titles.append(f"{title}: μ = {mu:g}, f = {final:.2g} after {len(path) - 1} steps")
-        fig.add_trace(go.Scatter(x=[q[0] for q in path], y=[q[1] for q in path], mode="lines+markers",
-                                 name=f"μ = {mu:g}", visible=i == 0, marker={"size": 4},
-                                 line={"color": COLORS[1], "width": 2}))
-    slider_steps = [{"method": "update", "label": f"{mu:g}",
-                     "args": [{"visible": [True] + [j == i for j in range(len(mus))]}, {"title": titles[i]}]}
-                    for i, mu in enumerate(mus)]
-    fig.update_layout(title=titles[0] if titles else title, showlegend=False,
-                      sliders=[{"active": 0, "steps": slider_steps, "currentvalue": {"prefix": "momentum μ = "},
-                                "pad": {"t": 50}}])
+    marker_key(fig)
+    states = []
+    for mu, path in paths.items():
+        x, y = [q[0] for q in path], [q[1] for q in path]
+        final = float(fn(torch.tensor(x[-1]), torch.tensor(y[-1])))
+        traces = [go.Scatter(x=x, y=y, mode="lines+markers", name=f"μ = {mu:g}", marker={"size": 4},
+                             line={"color": COLORS[1], "width": 2}, showlegend=False)]
+        for symbol, i in (("circle-open", 0), ("x", -1)):
+            traces.append(go.Scatter(x=[x[i]], y=[y[i]], mode="markers", showlegend=False, hoverinfo="skip",
+                                     marker={"symbol": symbol, "size": 11, "color": COLORS[1]}))
+        states.append((f"{mu:g}", traces, f"μ = {mu:g}: f = {final:.2g} after {len(path) - 1} steps"))
+    add_slider(fig, states, prefix="momentum μ = ")
     return fig
 
 
@@ -84,15 +86,17 @@ def rate_figure(settings: dict, gamma_h: Optional[np.ndarray] = None, height: in
     """Per-step rate against γh (log axis) for each label -> (μ, nesterov) in `settings`."""
     x = np.logspace(-3, np.log10(4.0), 400) if gamma_h is None else gamma_h
     fig = go.Figure()
+    top = 1.3  # the figure shows rates up to here: a curve stops where it leaves the figure
     for i, (label, (mu, nesterov)) in enumerate(settings.items()):
-        fig.add_trace(go.Scatter(x=x, y=iteration_rate(x, mu, nesterov), mode="lines", name=label,
+        rate = iteration_rate(x, mu, nesterov)
+        fig.add_trace(go.Scatter(x=x, y=np.where(rate <= top, rate, np.nan), mode="lines", name=label,
                                  line={"color": COLORS[i % len(COLORS)], "width": 2,
                                        "dash": "dot" if nesterov else "solid"}))
     fig.add_hline(y=1.0, line={"color": "gray", "dash": "dash"})
     fig.update_layout(height=height, margin={"l": 50, "r": 10, "t": 40, "b": 40},
                       title="Error kept per step along a direction of curvature h",
-                      xaxis={"title": "γ·h (learning rate × curvature)", "type": "log"},
-                      yaxis={"title": "rate per step (lower is faster; above 1 diverges)", "range": [0, 1.3]},
+                      xaxis={"title": "γ·h (learning rate × curvature)", "type": "log", "exponentformat": "power"},
+                      yaxis={"title": "rate per step (lower is faster; above 1 diverges)", "range": [0, top]},
                       legend={"orientation": "h", "y": -0.2})
     return fig
 

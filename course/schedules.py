@@ -89,16 +89,22 @@ def loss_figure(curves: dict, title: str = "", height: int = 380, floors: Option
     return fig
 
 
-def digits_data(test_size: int = 497, seed: int = 0) -> dict:
-    """scikit-learn's 8×8 digits (1797 images, pixels scaled to [0, 1]), split at random into train and test."""
+def digits_data(test_size: int = 497, val_size: int = 300, seed: int = 0) -> dict:
+    """scikit-learn's 8×8 digits (1797 images, pixels scaled to [0, 1]), split at random into a
+    training, a validation and a test set (1000, 300 and 497 images by default).
+
+    Choose anything (the epoch to stop at, a schedule, a learning rate) on the validation set and
+    report the test set once, for what was chosen: a test accuracy picked as the best of many is
+    an optimistic estimate."""
     from sklearn.datasets import load_digits
 
     x, y = load_digits(return_X_y=True)
     x = torch.tensor(x, dtype=torch.float32) / 16.0
     y = torch.tensor(y, dtype=torch.long)
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
-    test, train = order[:test_size], order[test_size:]
-    return {"x_train": x[train], "y_train": y[train], "x_test": x[test], "y_test": y[test]}
+    test, val, train = order[:test_size], order[test_size:test_size + val_size], order[test_size + val_size:]
+    return {"x_train": x[train], "y_train": y[train], "x_val": x[val], "y_val": y[val],
+            "x_test": x[test], "y_test": y[test]}
 
 
 def digits_mlp(hidden: int = 64, seed: int = 0) -> nn.Module:
@@ -109,28 +115,31 @@ def digits_mlp(hidden: int = 64, seed: int = 0) -> nn.Module:
 
 
 def train_digits(optimizer_cls: Any, make_scheduler: SchedulerFactory = None, data: Optional[dict] = None,
-                 epochs: int = 20, batch_size: int = 64, seed: int = 0, **options: Any) -> dict:
-    """Train `digits_mlp(seed)` with minibatches (the same order for every optimizer) and one
-    scheduler.step() per epoch. Returns, per epoch, the mean training loss, the test loss and
-    accuracy, and the learning rate the epoch was trained with.
+                 epochs: int = 20, batch_size: int = 64, seed: int = 0, step_per_batch: bool = False,
+                 **options: Any) -> dict:
+    """Train `digits_mlp(seed)` with minibatches (the same order for every optimizer), the scheduler
+    stepped once per epoch (or after every minibatch with `step_per_batch`, as OneCycleLR wants).
+    Returns, per epoch, the mean training loss, the validation and test loss and accuracy, and the
+    learning rate the epoch started with.
 
     Runs on one CPU thread: for a model this small, threads only wait for each other."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _train(optimizer_cls, make_scheduler, data or digits_data(), epochs, batch_size, seed, options)
+        return _train(optimizer_cls, make_scheduler, data or digits_data(), epochs, batch_size, seed,
+                      step_per_batch, options)
     finally:
         torch.set_num_threads(threads)
 
 
 def _train(optimizer_cls: Any, make_scheduler: SchedulerFactory, data: dict, epochs: int, batch_size: int,
-           seed: int, options: dict) -> dict:
+           seed: int, step_per_batch: bool, options: dict) -> dict:
     model = digits_mlp(seed=seed)
     opt = optimizer_cls(model.parameters(), **options)
     scheduler = make_scheduler(opt) if make_scheduler is not None else None
     gen = torch.Generator().manual_seed(seed)
     n = len(data["y_train"])
-    history: dict = {"train_loss": [], "test_loss": [], "test_acc": [], "lr": []}
+    history: dict = {"train_loss": [], "val_loss": [], "val_acc": [], "test_loss": [], "test_acc": [], "lr": []}
     for _ in range(epochs):
         history["lr"].append(float(opt.param_groups[0]["lr"]))
         total = 0.0
@@ -139,14 +148,59 @@ def _train(optimizer_cls: Any, make_scheduler: SchedulerFactory, data: dict, epo
             loss = nn.functional.cross_entropy(model(data["x_train"][batch]), data["y_train"][batch])
             loss.backward()
             opt.step()
+            if scheduler is not None and step_per_batch:
+                scheduler.step()
             total += float(loss.detach()) * len(batch)
-        if scheduler is not None:
+        if scheduler is not None and not step_per_batch:
             scheduler.step()
-        test_loss, test_acc = _evaluate(model, data["x_test"], data["y_test"])
-        history["test_loss"].append(test_loss)
-        history["test_acc"].append(test_acc)
+        for split in ("val", "test"):
+            split_loss, split_acc = _evaluate(model, data[f"x_{split}"], data[f"y_{split}"])
+            history[f"{split}_loss"].append(split_loss)
+            history[f"{split}_acc"].append(split_acc)
         history["train_loss"].append(total / n)
     return history
+
+
+def chosen_epoch(history: dict) -> int:
+    """The epoch (from 1) with the best validation accuracy, the first of equals: the one to report
+    the test accuracy of. Never choose on the test set itself."""
+    accuracies = history["val_acc"]
+    return accuracies.index(max(accuracies)) + 1
+
+
+def lr_range_test(optimizer_cls: Any, data: dict, low: float = 1e-4, high: float = 10.0, steps: int = 200,
+                  batch_size: int = 64, seed: int = 0, beta: float = 0.98, **options: Any) -> dict:
+    """The learning-rate range test (Smith, 2017; fast.ai's lr_find): train `digits_mlp(seed)` for
+    `steps` minibatches while the lr grows exponentially from `low` to `high`, recording each
+    minibatch's loss and its exponential moving average (`beta`, bias-corrected). Stops early once
+    the average exceeds 4 times its minimum (the loss has blown up)."""
+    model = digits_mlp(seed=seed)
+    opt = optimizer_cls(model.parameters(), lr=low, **options)
+    factor = (high / low) ** (1 / (steps - 1))
+    gen = torch.Generator().manual_seed(seed)
+    n = len(data["y_train"])
+    batches = [b for _ in range(steps // max(1, n // batch_size) + 1)
+               for b in torch.randperm(n, generator=gen).split(batch_size)]
+    out: dict = {"lr": [], "loss": [], "smoothed": []}
+    average, best = 0.0, float("inf")
+    for i, batch in zip(range(steps), batches):
+        lr = low * factor**i
+        for group in opt.param_groups:
+            group["lr"] = lr
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(data["x_train"][batch]), data["y_train"][batch])
+        loss.backward()
+        opt.step()
+        value = float(loss.detach())
+        average = beta * average + (1 - beta) * value
+        smoothed = average / (1 - beta ** (i + 1))
+        out["lr"].append(lr)
+        out["loss"].append(value)
+        out["smoothed"].append(smoothed)
+        best = min(best, smoothed)
+        if not smoothed < 4 * best:  # also stops on nan
+            break
+    return out
 
 
 @torch.no_grad()
@@ -157,10 +211,10 @@ def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float
 
 
 def curves_figure(histories: dict, title: str = "", height: int = 400) -> go.Figure:
-    """Training loss (log axis) and test accuracy per epoch, side by side, one colour per schedule.
+    """Training loss (log axis) and validation accuracy per epoch, side by side, one colour per schedule.
 
     Keys are (schedule, who) pairs; who == "torch" is drawn dashed over yours in the same colour."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss (log axis)", "test accuracy"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss (log axis)", "validation accuracy"))
     schedules = list(dict.fromkeys(schedule for schedule, _ in histories))
     for (schedule, who), history in histories.items():
         color = COLORS[schedules.index(schedule) % len(COLORS)]
@@ -170,7 +224,7 @@ def curves_figure(histories: dict, title: str = "", height: int = 400) -> go.Fig
         epochs = list(range(1, len(history["train_loss"]) + 1))
         fig.add_trace(go.Scatter(x=epochs, y=history["train_loss"], mode="lines", name=name, line=line,
                                  legendgroup=name), row=1, col=1)
-        fig.add_trace(go.Scatter(x=epochs, y=history["test_acc"], mode="lines", name=name, line=line,
+        fig.add_trace(go.Scatter(x=epochs, y=history["val_acc"], mode="lines", name=name, line=line,
                                  legendgroup=name, showlegend=False), row=1, col=2)
     fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
     fig.update_xaxes(title_text="epoch")

@@ -143,6 +143,9 @@ def unit_paths_figure(runs: dict[str, dict], name: str, unit_dim: int = 0, featu
                           row=1, col=col)
         fig.update_xaxes(title_text=f"weight from input {features[0] + 1}", row=1, col=col)
         fig.update_yaxes(title_text=f"weight from input {features[1] + 1}", row=1, col=col)
+    for name, symbol in (("start", "circle-open"), ("end", "x")):  # what the markers mean
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
+                                 marker={"symbol": symbol, "size": 10, "color": "#555555"}), row=1, col=1)
     fig.update_layout(height=height, margin={"l": 60, "r": 10, "t": 40, "b": 40},
                       legend={"orientation": "h", "y": -0.2})
     return fig
@@ -154,6 +157,7 @@ def loss_figure(runs: dict[str, dict], height: int = 380) -> go.Figure:
     for i, (label, run) in enumerate(runs.items()):
         fig.add_trace(go.Scatter(y=run["loss"], mode="lines", name=label,
                                  line={"color": PALETTE[i % len(PALETTE)], "width": 2}))
-    fig.update_layout(height=height, xaxis_title="step", yaxis={"type": "log", "title": "training loss (MSE)"},
+    fig.update_layout(height=height, xaxis_title="step",
+                      yaxis={"type": "log", "exponentformat": "power", "title": "training loss (MSE)"},
                       margin={"l": 60, "r": 10, "t": 30, "b": 40}, legend={"orientation": "h", "y": -0.2})
     return fig

@@ -21,7 +21,10 @@ SITE = REPO / "_build" / "html"
 SCREENSHOTS = REPO / "_build" / "screenshots"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-                  "--window-size=1280,900"]
+                  "--window-size=1366,900"]
+LAPTOP = (1366, 900)  # the widths the book is checked at: a laptop, and a phone (CSS pixels)
+PHONE = (390, 844)
+PAGES_WITHOUT_TOC = ["book/instructors"]  # built, linked from the home page, not in the students' toc
 
 
 # ---- the book's configuration -------------------------------------------------------------------
@@ -146,14 +149,17 @@ class Browser:
                 return reply
         raise TimeoutError(f"no {event} within {timeout or self.timeout} s")
 
-    def open(self, url: str, width: int = 1280, height: int = 900) -> "Tab":
+    def open(self, url: str, width: int = LAPTOP[0], height: int = LAPTOP[1], cache: bool = True) -> "Tab":
+        """A new tab showing `url`, once its load event fired; `cache=False` fetches every file anew
+        (what a first visit transfers)."""
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         for method in ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable"):
             self.call(method, session)
-        self.call("Emulation.setDeviceMetricsOverride", session, width=width, height=height,
-                  deviceScaleFactor=1, mobile=False)
+        if not cache:
+            self.call("Network.setCacheDisabled", session, cacheDisabled=True)
         tab = Tab(self, target, session)
+        tab.resize(width, height)
         self.call("Page.navigate", session, url=url)
         self.wait_for("Page.loadEventFired", session)
         return tab
@@ -177,6 +183,20 @@ class Browser:
 class Tab:
     def __init__(self, browser: Browser, target: str, session: str) -> None:
         self.browser, self.target, self.session = browser, target, session
+        self.width, self.height = LAPTOP
+
+    def resize(self, width: int, height: int) -> None:
+        """Lay the page out at this viewport (a width under 600 px as a phone: mobile viewport)."""
+        self.width, self.height = width, height
+        self.browser.call("Emulation.setDeviceMetricsOverride", self.session, width=width, height=height,
+                          deviceScaleFactor=1, mobile=width < 600)
+
+    def transferred(self) -> dict[str, int]:
+        """Bytes received so far (as sent: headers and body), by URL."""
+        urls = {e["params"]["requestId"]: e["params"]["request"]["url"] for e in self.events()
+                if e.get("method") == "Network.requestWillBeSent"}
+        return {urls.get(e["params"]["requestId"], "?"): int(e["params"].get("encodedDataLength", 0))
+                for e in self.events() if e.get("method") == "Network.loadingFinished"}
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JS expression (awaited if it is a promise)."""
@@ -210,19 +230,19 @@ class Tab:
                 out.append(f"load failed: {p.get('errorText')} ({p.get('type')})")
         return out
 
-    def screenshot(self, path: Path, width: int = 1280, max_height: int = 12000) -> None:
-        """The whole page, up to max_height pixels, as a PNG: the viewport is stretched to the page's
-        height for the shot (clipping beyond the viewport shifts this theme's layout)."""
+    def screenshot(self, path: Path, max_height: int = 60000) -> None:
+        """The whole page at the tab's width, up to max_height pixels, as a PNG: the viewport is
+        stretched to the page's height for the shot (clipping beyond the viewport shifts this
+        theme's layout), then set back."""
         import base64
 
+        width, height = self.width, self.height
         metrics = self.browser.call("Page.getLayoutMetrics", self.session)
-        height = int(min(max_height, max(900, metrics["cssContentSize"]["height"])))
-        self.browser.call("Emulation.setDeviceMetricsOverride", self.session, width=width, height=height,
-                          deviceScaleFactor=1, mobile=False)
+        full = int(min(max_height, max(height, metrics["cssContentSize"]["height"])))
+        self.resize(width, full)
         self.evaluate("new Promise(r => setTimeout(r, 500))")
         shot = self.browser.call("Page.captureScreenshot", self.session, format="png")
-        self.browser.call("Emulation.setDeviceMetricsOverride", self.session, width=width, height=900,
-                          deviceScaleFactor=1, mobile=False)
+        self.resize(width, height)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(shot["data"]))
 

@@ -60,6 +60,7 @@ def test_the_eps_bug_prints_different_numbers_and_names_its_cause():
     assert "Your first step already differed" in text  # so the student does not look for a state bug
 
 
+@pytest.mark.slow  # every known wrong submission, run in this process: ~30 s
 @pytest.mark.parametrize("assignment, variant", WITH_CAUSE, ids=[f"{a}/{v.path.stem}" for a, v in WITH_CAUSE])
 def test_message_names_the_cause(assignment, variant):
     """The first test cell that fails (in notebook order: what the student reads first) names the cause."""

@@ -55,6 +55,7 @@ def test_the_common_real_bugs_fail_a_visible_test(key):
     assert outcome.failed[:1] == [COMMON_BUGS[key]], outcome.messages
 
 
+@pytest.mark.slow  # every known wrong submission, run in this process: ~20 s
 @pytest.mark.parametrize("assignment, variant", IN_PROCESS, ids=[f"{a}/{v.path.stem}" for a, v in IN_PROCESS])
 def test_every_known_wrong_submission_fails_a_visible_test_and_exactly_its_cells(assignment, variant):
     """Caught before submitting; and in full (visible and hidden parts), it fails exactly the test cells its

@@ -1,5 +1,5 @@
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# # Adam and NAdam
+# # Assignment: Adam and NAdam
 #
 # In this assignment you write two optimizers as subclasses of `torch.optim.Optimizer`:
 #

@@ -1,5 +1,5 @@
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# # Autograd and custom `torch.autograd.Function`s
+# # Assignment: autograd and custom `torch.autograd.Function`s
 #
 # Every optimizer in this course needs one thing from the model: the gradient of the loss. torch
 # computes it with *autograd*: while your code runs, it records a graph of the operations, and

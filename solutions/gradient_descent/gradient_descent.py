@@ -1,5 +1,5 @@
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# # Gradient descent
+# # Assignment: gradient descent
 #
 # In this assignment you write gradient descent yourself, with autograd for the gradients, and use it
 # to study where it ends up on a landscape with many local minima:

@@ -1,5 +1,5 @@
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# # SGD with momentum
+# # Assignment: SGD with momentum
 #
 # In this assignment you write stochastic gradient descent with momentum, dampening, Nesterov
 # momentum and weight decay as a subclass of `torch.optim.Optimizer`:

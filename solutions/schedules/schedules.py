@@ -1,5 +1,5 @@
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# # Learning-rate schedules
+# # Assignment: learning-rate schedules
 #
 # In this assignment you write four learning-rate schedulers as subclasses of
 # `torch.optim.lr_scheduler.LRScheduler`:
@@ -464,8 +464,8 @@ lr_figure(curves, title="Learning rate per epoch (yours: lines with dots; torch'
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "optimizers-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **Training with a schedule.** A small MLP (64 pixels → 64 ReLU units → 10 classes) learns
-# scikit-learn's 8×8 handwritten digits (1300 training images, 497 test images; they ship with
-# scikit-learn, nothing is downloaded) for 20 epochs of minibatches of 64, with one
+# scikit-learn's 8×8 handwritten digits (1000 training, 300 validation and 497 test images; they
+# ship with scikit-learn, nothing is downloaded) for 20 epochs of minibatches of 64, with one
 # `scheduler.step()` per epoch, with SGD (momentum 0.9), Adam and NAdam at deliberately large
 # learning rates.
 #
@@ -573,8 +573,8 @@ except NotImplementedError:
           "paste your own classes into this cell to compare them.")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "training-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# For each optimizer: the training loss (left, log axis) and the test accuracy (right) after each
-# epoch, with a constant lr and with each schedule: your optimizer with your scheduler as solid
+# For each optimizer: the training loss (left, log axis) and the validation accuracy (right) after
+# each epoch, with a constant lr and with each schedule: your optimizer with your scheduler as solid
 # lines, torch's optimizer with torch's scheduler dashed (they should lie on top of each other).
 # The schedules are set for 20 epochs: step decay ×0.3 every 5 epochs, exponential decay ×0.8 per
 # epoch, a cosine over the 20 epochs, and a 3-epoch warm-up from 5 % of the lr before a 17-epoch
@@ -608,14 +608,18 @@ for opt_label, (mine, theirs, settings) in OPTIMIZERS.items():
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "summary-md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # The final numbers (your optimizer with your scheduler). With these large learning rates a
-# constant lr keeps bouncing around: the loss stalls and the test accuracy wanders from epoch to
-# epoch; every decaying schedule lets the last epochs settle. The warm-up's first epoch is slower
-# (a twentieth of the lr), and then it catches up.
+# constant lr keeps bouncing around: the loss stalls and the validation accuracy wanders from epoch
+# to epoch; every decaying schedule lets the last epochs settle. The warm-up's first epoch is slower
+# (a twentieth of the lr), and then it catches up. The epoch to report is chosen on the validation
+# set (`chosen_epoch`), and the test accuracy is that epoch's: the best test accuracy over the
+# epochs would be an optimistic number, chosen on the very data it claims to measure.
 
 # %%
 for opt_label, histories in results.items():
     print(opt_label)
     for (label, who), history in histories.items():
         if who == "yours":
-            print(f"  {label:>17}: training loss {history['train_loss'][-1]:.2e}, "
-                  f"test accuracy {history['test_acc'][-1]:.1%} (best {max(history['test_acc']):.1%})")
+            epoch = chosen_epoch(history)  # the best validation accuracy
+            print(f"  {label:>17}: training loss {history['train_loss'][-1]:.2e}, epoch {epoch:2d} "
+                  f"chosen on validation ({history['val_acc'][epoch - 1]:.1%}), "
+                  f"its test accuracy {history['test_acc'][epoch - 1]:.1%}")

@@ -1,5 +1,5 @@
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# # Symmetry: what a constant initialization does to a network
+# # Assignment: what a constant initialization does to a network
 #
 # Take the 3-layer perceptron
 #
