@@ -104,16 +104,26 @@ def copy_bandwidth(device: torch.device, mb: int) -> float:
     return 2 * n * 4 / statistics.median(times)
 
 
+# Data-sheet memory bandwidth (GB/s) by device name, where torch's properties lack the memory's clock
+# and bus width. Longest match first: "H100 PCIe" before "H100".
+SPEC_GBPS = {"H200": 4800, "H100 PCIe": 2000, "H100": 3350, "A100-SXM4-80GB": 2039, "A100 80GB PCIe": 1935,
+             "A100": 1555, "L40S": 864, "L4": 300, "A10G": 600, "A10": 600, "T4": 320, "V100": 900}
+
+
 def spec_bandwidth(device: torch.device) -> Optional[float]:
-    """The GPU memory's peak bytes per second from its properties (None where torch does not say)."""
+    """The GPU memory's peak bytes per second: clock x bus width x 2 (double data rate) from the
+    device's properties, else the data sheet's figure for its name (None: neither is known)."""
     if device.type != "cuda":
         return None
     props = torch.cuda.get_device_properties(device)
     clock_khz = getattr(props, "memory_clock_rate", None)
     bus_bits = getattr(props, "memory_bus_width", None)
-    if not clock_khz or not bus_bits:
-        return None
-    return 2 * clock_khz * 1e3 * bus_bits / 8
+    if clock_khz and bus_bits:
+        return 2 * clock_khz * 1e3 * bus_bits / 8
+    for name in sorted(SPEC_GBPS, key=len, reverse=True):
+        if name in props.name:
+            return SPEC_GBPS[name] * 1e9
+    return None
 
 
 def _implementations(my_cls: type, torch_name: str, settings: dict) -> list[tuple[str, Callable[[list], Any]]]:

@@ -154,6 +154,23 @@ def child_env(cpu_only: bool) -> dict:
     return env
 
 
+def cuda_library_facts() -> dict:
+    """Where this process loaded the CUDA driver from, and LD_LIBRARY_PATH: the sandbox starts with a
+    clean environment (no LD_LIBRARY_PATH), so a driver found only through it is missing there."""
+    facts = {"LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", "")}
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return facts
+    found = sorted({line.split()[-1] for line in maps.splitlines() if "libcuda.so" in line})
+    facts["libcuda"] = found
+    if found:
+        ldconfig = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout if shutil.which(
+            "ldconfig") else ""
+        facts["libcuda_in_ld_cache"] = "libcuda.so" in ldconfig
+    return facts
+
+
 def cores() -> int:
     try:
         return len(os.sched_getaffinity(0)) or 1
@@ -624,7 +641,8 @@ def parse(argv: Optional[list[str]]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="scripts/gpu-check", description=__doc__.splitlines()[0])
     p.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto",
                    help="cuda: fail without CUDA; cpu: hide any GPU (CUDA checks skipped); auto (default): cuda if any")
-    p.add_argument("--json", type=Path, default=Path("gpu-check.json"), help="the figures (default gpu-check.json)")
+    p.add_argument("--json", type=Path, default=REPO / "_build" / "gpu-check.json",
+                   help="the figures (default _build/gpu-check.json)")
     p.add_argument("--assignments", default=",".join(ASSIGNMENTS), help="check 1's notebooks (default: all)")
     p.add_argument("--only", default="1,2,3,4", help="which checks to run (default 1,2,3,4)")
     p.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: cores, at most 6)")
@@ -663,6 +681,7 @@ def run_checks(args: argparse.Namespace, env_info: dict, started_wall: float, st
     only = set(args.only.split(","))
     report = Report()
     gpu = torch.cuda.get_device_name(0) if cuda else None
+    libs = cuda_library_facts() if cuda else {}
     missing = gpu_env.missing(sys.executable, ["plotly", "nbformat", "nbgrader", "dask", "jupytext"])
     mode = gradebook_mode() if only & {"2", "3"} else "-"
     report.add(Line("0 environment", "INFO",
@@ -671,9 +690,10 @@ def run_checks(args: argparse.Namespace, env_info: dict, started_wall: float, st
                        "CPU only (CUDA checks skipped: " + ("--device cpu" if have_cuda else "no GPU") + ")")
                     + f"; {env_info.get('how', '?')}; not importable: {', '.join(missing) or 'none'}",
                     [f"{k}: {v}" for k, v in env_info.items() if k in ("installed", "kept_machine_own", "installer",
-                                                                       "wheels_mb", "base_python")],
+                                                                       "wheels_mb", "base_python")]
+                    + [f"{k}: {v}" for k, v in libs.items()],
                     {"python": sys.version, "torch": torch.__version__, "cuda": torch.version.cuda, "gpu": gpu,
-                     "cores": cores(), "env": env_info, "missing": missing, "gradebook": mode}))
+                     "cores": cores(), "env": env_info, "missing": missing, "gradebook": mode, "cuda_libraries": libs}))
     work = Path(tempfile.mkdtemp(prefix="gpu-check-"))
     figures: dict = {}
     try:
