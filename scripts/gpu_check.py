@@ -248,10 +248,11 @@ def check_notebooks(report: Report, names: list[str], cuda: bool, cpu_only: bool
             problems.append("solution: torch saw no CUDA device in the notebook's process")
         if cuda and devices and not devices.get("cuda"):
             problems.append(f"solution: the checks never chose cuda ({devices})")
-        where = (", ".join(f"{k} {v}x" for k, v in sorted(devices.items())) or "no device choice (CPU-only checks)")
+        where = ("chose " + ", ".join(f"{k} {v}x" for k, v in sorted(devices.items())) if devices else
+                 "make no device choice (CPU-only checks)")
         kinds = ", ".join(f"{k} {v}x" for k, v in sorted(dtypes.items())) or "no dtype choice"
         text = (f"{name}: solution {passed} test cells pass; blank {clean} visible tests fail cleanly; "
-                f"the checks chose {where}; {kinds} ({solution.get('wall_seconds', 0):.0f} s + "
+                f"the checks {where}; {kinds} ({solution.get('wall_seconds', 0):.0f} s + "
                 f"{blank.get('wall_seconds', 0):.0f} s)")
         report.add(Line(f"1 notebooks/{name}", "FAIL" if problems else "PASS", text, problems[:12],
                         {"solution_tests_passed": passed, "blank_visible_failed_cleanly": clean, "devices": devices,
@@ -579,7 +580,8 @@ def check_sandbox(report: Report, cuda: bool, mode: str, work: Path) -> None:
     status = hog["status"] if hog else "no result"
     stopped = hog is not None and ("memory limit" in status or "killed" in status) and not held
     kind = "GPU memory" if cuda else "RAM"
-    text = (f"stopped: {status[:120]} (its last words: {lines[-1] if lines else '-'})" if stopped else
+    last = f"its last words: {lines[-1]}" if lines else "what it printed before the kill was not kept"
+    text = (f"stopped: {status[:120]} ({last})" if stopped else
             f"NOT stopped: {(held or lines or ['no output'])[-1]}; status {status[:120]!r}; "
             f"score {hog['score'] if hog else '-'}")
     report.add(Line(f"3 sandbox/{'gpu' if cuda else 'ram'}-hog", "PASS" if stopped else "FAIL",

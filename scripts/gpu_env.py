@@ -115,14 +115,12 @@ def build_env(python: str, wheels_dir: Path = WHEELS, venv: Path = VENV, log=pri
     skipped = sorted(wheel_name(w) for w in wheels if wheel_name(w) in have)
     how = "none"
     if todo:
-        pip = subprocess.run([python, "-m", "pip", "--version"], capture_output=True, text=True)
-        if pip.returncode == 0:
-            how = "pip"
-            subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-index",
-                            "--no-deps", "--no-compile", "--upgrade", "--target", str(site_dir), *map(str, todo)],
-                           check=True, env={**os.environ, "PIP_NO_INPUT": "1"})
-        else:
-            how = "unzip"
+        pip = subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-index",
+                              "--no-deps", "--no-compile", "--upgrade", "--target", str(site_dir), *map(str, todo)],
+                             capture_output=True, text=True, env={**os.environ, "PIP_NO_INPUT": "1"})
+        how = "pip"
+        if pip.returncode != 0:  # no pip on the machine, or one that refuses (an externally managed Python)
+            how = f"unzip (pip: {(pip.stderr.strip().splitlines() or ['exit ' + str(pip.returncode)])[-1][:120]})"
             for wheel in todo:
                 _unpack(wheel, site_dir)
     done = {"installed": sorted(wheel_name(w) for w in todo), "kept_machine_own": skipped, "installer": how}
