@@ -59,6 +59,7 @@ class SubmissionResult:
     manual_answers: dict[str, str] = field(default_factory=dict)
     output: str = ""
     seconds: float = 0.0
+    device: str = ""  # where the tests' probes could run: "cpu", or "cuda" and the GPU(s) the worker was pinned to
     fingerprint: str = ""
     # where the time went: sandbox start-up (process, namespaces, imports), the student's cells,
     # the tests (probes included), and how many times the sandbox was started

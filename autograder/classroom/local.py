@@ -80,6 +80,7 @@ def _start_worker(counter: Any, devices: list[str], threads: int) -> None:
         with counter.get_lock():
             index = counter.value
             counter.value += 1
+        os.environ["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"  # the numbering the sandbox's device nodes follow
         os.environ["CUDA_VISIBLE_DEVICES"] = devices[index % len(devices)]
 
 

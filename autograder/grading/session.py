@@ -127,7 +127,7 @@ class Session:
             if stuck is None:
                 return True
             reason = self.sandbox.killed or self.sandbox.stop_reason or "the Python process ended"
-            self.output = self.sandbox.output_tail()
+            self._keep_output(self.sandbox)
             self.problems.append(f"{reason} in cell {stuck}" if stuck not in reason else reason)
             self.restarts += 1
             if stuck in ("start-up", "between cells"):
@@ -185,7 +185,7 @@ class Session:
             try:
                 return self.sandbox.probe(name, kwargs, self.deadline)
             except ChildGone as gone:
-                self.output = self.sandbox.output_tail()
+                self._keep_output(self.sandbox)
                 self._account(self.sandbox)
                 self.problems.append(f"{gone.reason} ({key[1] or name})")
                 if gone.timed_out:
@@ -196,10 +196,21 @@ class Session:
                 raise StudentCodeStopped(f"your code stopped the Python process: {gone.reason}")
         raise StudentCodeStopped(f"not run: {self.hung.get(key, 'the sandbox was tampered with')}")
 
+    def _keep_output(self, sandbox: Sandbox) -> None:
+        """What this process printed, after what the earlier ones of the submission printed (a crash's
+        last lines are what a student needs to see)."""
+        if getattr(sandbox, "output_kept", False):
+            return
+        sandbox.output_kept = True  # type: ignore[attr-defined]
+        text = sandbox.output_tail()
+        if text:
+            separator = f"\n---- Python process {self.starts} (the one before ended) ----\n" if self.output else ""
+            self.output = (self.output + separator + text)[-12000:]
+
     def close(self) -> None:
         if self.sandbox is not None:
             self._account(self.sandbox)
-            self.output = self.sandbox.output_tail() or self.output
+            self._keep_output(self.sandbox)
             self.sandbox.close()
             self.sandbox = None
 

@@ -11,13 +11,14 @@ torch's implementation of the graded algorithm is switched off in the sandbox
 reaches into the interpreter is flagged for a human (`suspicious-code`: the grade is not changed by it).
 """
 
+import os
 import time
 from pathlib import Path
 from typing import Optional
 
 from ..checks import core
 from ..results import SubmissionResult, TestResult
-from ..sandbox import Limits, switch_off
+from ..sandbox import Limits, switch_off, view
 from ..submission.choose import Choice, choose_notebook
 from ..submission.program import build_program
 from ..submission.read import SubmissionError, load_source, parse_submission, read_notebook_bytes
@@ -103,6 +104,7 @@ def grade_choice(source_path: Path, choice: Choice, student_id: str, assignment:
     result.timings = {"start": round(session.timings["start"], 3), "cells": round(session.timings["cells"], 3),
                       "tests": round(max(0.0, tests_time), 3), "sandboxes": session.starts}
     result.peak_memory_mb = round(session.peak_rss / 2**20, 1)
+    result.device = _device()
     result.cell_errors = session.cell_errors
     result.output = session.output
     result.score = sum(t.points for t in result.tests)
@@ -116,3 +118,10 @@ def grade_choice(source_path: Path, choice: Choice, student_id: str, assignment:
     result.seconds = round(time.monotonic() - started, 3)
     return result
 
+
+
+def _device() -> str:
+    """Where the probes' `device="auto"` lands: the GPU(s) this worker is pinned to, else the CPU."""
+    if not view.cuda_present():
+        return "cpu"
+    return f"cuda (CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'all')})"

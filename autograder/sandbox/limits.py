@@ -30,6 +30,7 @@ class Limits:
     total_timeout: float = 600.0  # the whole submission: seconds of wall time
     memory_mb: int = default_memory_mb()  # the student's processes and the files they write in their tmpfs
     cpus: float = 1.0  # CPU share of one sandbox, where cgroups allow (a neighbour's loops cannot slow it)
+    gpu_memory_mb: int = 0  # GPU memory of the student's processes (0: 90% of the device's), where nvidia-smi tells
     output_mb: int = 20  # any file it writes, its printed output included
     restarts: int = 3  # fresh processes after a crash or a timeout, per submission
     processes: int = 256  # processes and threads of the sandbox's uid (root runs only)

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from . import switch_off, view
+from . import gpu_memory, switch_off, view
 from .cgroups import Cgroup
 from .channel import Channel, Closed, Garbled, Timeout
 from .limits import Limits
@@ -104,7 +104,7 @@ class Sandbox:
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
                "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-        for name in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH"):  # a GPU machine's driver may need the second
+        for name in ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "LD_LIBRARY_PATH"):  # the driver may need the last
             if name in os.environ:
                 env[name] = os.environ[name]
         self.output = open(self.work / "output.txt", "wb")
@@ -222,11 +222,15 @@ class Sandbox:
 
     def _watch_memory(self) -> None:
         proc, cap = self.proc, self.memory_cap << 20
+        gpu = gpu_memory.Watch(self.limits.gpu_memory_mb) if view.cuda_present() else None
         while proc is not None and proc.poll() is None:
             rss = max(0, self._tree_rss(proc.pid))
             self.peak_rss = max(self.peak_rss, rss)
             if rss > cap:  # with a cgroup the kernel stops it first: this is the fallback
                 self._kill(f"memory limit ({self.limits.memory_mb} MB) exceeded")
+                return
+            if gpu is not None and gpu.over(self._tree(proc.pid)):  # the device's memory: no cgroup sees it
+                self._kill(f"GPU memory limit ({gpu.limit_mb} MB) exceeded")
                 return
             time.sleep(0.05)
 

@@ -27,6 +27,7 @@ import ctypes
 import functools
 import glob
 import os
+import re
 import sys
 import sysconfig
 from importlib import metadata
@@ -203,7 +204,27 @@ def tmpfs_sizes(memory_mb: int) -> dict[str, int]:
     return {"sandbox": memory_mb // 8, "tmp": memory_mb // 8, "shm": memory_mb // 32}
 
 
+def _minors_by_index() -> list[int]:
+    """Device minor numbers (/dev/nvidiaN) in the order CUDA numbers the GPUs when CUDA_DEVICE_ORDER
+    is PCI_BUS_ID (the workers set it): by PCI bus location, from the driver's /proc files."""
+    found = []
+    for info in glob.glob("/proc/driver/nvidia/gpus/*/information"):
+        try:
+            fields = dict(line.split(":", 1) for line in open(info).read().splitlines() if ":" in line)
+            found.append((fields["Bus Location"].strip().lower(), int(fields["Device Minor"])))
+        except (OSError, KeyError, ValueError):
+            return []
+    return [minor for _, minor in sorted(found)]
+
+
 def gpu_nodes() -> list[str]:
-    """The GPU's device nodes the student's code needs (NVIDIA's), where there are any."""
+    """The GPU device nodes the student's code needs: the control nodes, and only the GPUs this worker
+    is pinned to (CUDA_VISIBLE_DEVICES), where the driver says which node each is; else all of them."""
     nodes = [p for p in sorted(glob.glob("/dev/nvidia*")) if os.path.exists(p) and not os.path.isdir(p)]
-    return nodes + [p for p in sorted(glob.glob("/dev/nvidia-caps/*"))]
+    nodes += sorted(glob.glob("/dev/nvidia-caps/*"))
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+    minors = _minors_by_index()
+    if visible and minors and all(v.strip().isdigit() and int(v) < len(minors) for v in visible.split(",")):
+        keep = {f"/dev/nvidia{minors[int(v)]}" for v in visible.split(",")}
+        nodes = [n for n in nodes if not re.fullmatch(r"/dev/nvidia\d+", n) or n in keep]
+    return nodes
