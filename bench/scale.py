@@ -13,7 +13,8 @@ submission beyond the student's cells and the tests (from each result's own timi
 memory of the class-level process and of a worker, the time of each class-level step and the
 report's size; then the same at N/10, so that the growth is visible (it should be linear).
 With --dask it grades the class again on a local Dask cluster (2 single-threaded workers) and
-checks that every grade is the same.
+checks that every grade is the same; with --interrupt it interrupts a run at half the class (SIGINT)
+and resumes it, checking that nothing is graded twice and no row is lost.
 """
 
 import argparse
@@ -101,14 +102,14 @@ def timed(owner: object, name: str, totals: dict) -> Iterator[None]:
 
 def grade(course: Path, workers: int, extra: list[str]) -> dict:
     """Grade in this process with the class-level steps timed; the figures of the run."""
-    from autograder.classroom import feedback, gradebook, grades_csv, report, run, similarity
+    from autograder.classroom import feedback, gradebook, grades_csv, report, similarity
     from autograder.classroom.local import stop_fork_server
     from autograder.cli import main
 
     totals: dict = defaultdict(float)
     steps: list[tuple[object, str]] = [(gradebook, "record"), (gradebook, "ensure_assignment"),
                                        (feedback, "write_feedback"), (grades_csv, "write_csv"),
-                                       (run, "write_csv"), (similarity, "apply"), (report, "write_report")]
+                                       (similarity, "apply"), (report, "write_report")]
     started = time.perf_counter()
     with _all(timed(owner, name, totals) for owner, name in steps):
         code = main(["grade", ASSIGNMENT, "--course", str(course), "--workers", str(workers), *extra])
@@ -166,6 +167,36 @@ def on_dask(course: Path, extra: list[str]) -> dict:
         return {"wall_s": round(time.perf_counter() - started, 1)}
 
 
+def interrupted(course: Path, workers: int, extra: list[str]) -> dict:
+    """Grade in a subprocess, interrupt it (SIGINT, as Ctrl-C) once half the class is graded, grade
+    again: each submission graded once in all, every row there after each run."""
+    import signal
+    import subprocess
+
+    n = len(list(Course(course).submitted.iterdir()))
+    cmd = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--course", str(course), "--workers",
+           str(workers), "--no-report", *extra]
+    first = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    graded_first = 0
+    assert first.stderr is not None
+    for line in first.stderr:
+        if line.startswith("["):
+            graded_first += 1
+            if graded_first >= n // 2:
+                first.send_signal(signal.SIGINT)
+                break
+    first.communicate(timeout=600)
+    kept = len(list(course.glob(f"autograded/*/{ASSIGNMENT}/result.json")))
+    rows_after_first = len(scores(course))
+    second = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=3600)
+    graded_second = sum(1 for line in second.stderr.splitlines() if line.startswith("["))
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert graded_second == n - kept, (graded_second, n, kept)  # nothing kept is graded again
+    assert rows_after_first >= kept and len(scores(course)) == n, (rows_after_first, kept)
+    return {"interrupted_after": graded_first, "kept": kept, "rows_after_interrupt": rows_after_first,
+            "graded_on_resume": graded_second, "exit_code_on_interrupt": first.returncode}
+
+
 def copy_class(src: Path, dst: Path) -> Path:
     for folder in ("solutions", "submitted"):
         shutil.copytree(src / folder, dst / folder, symlinks=True)
@@ -179,6 +210,8 @@ def main() -> None:
     parser.add_argument("--cell-timeout", type=float, default=10, help="seconds of CPU per cell (the endless cells)")
     parser.add_argument("--no-tenth", dest="tenth", action="store_false", help="skip the run at N/10")
     parser.add_argument("--dask", action="store_true", help="also grade on a local Dask cluster, compare grades")
+    parser.add_argument("--interrupt", action="store_true",
+                        help="also interrupt a run at half the class and resume it (one grading each, no row lost)")
     parser.add_argument("--keep", type=Path, help="keep the classes in this folder")
     args = parser.parse_args()
     extra = ["--cell-timeout", str(args.cell_timeout)]
@@ -199,6 +232,10 @@ def main() -> None:
             print(json.dumps({"dask": on_dask(course, extra)}), flush=True)
             assert scores(course) == scores(reference), "the Dask run graded differently"
             print("dask: every grade, status and flag the same as local workers")
+        if args.interrupt:
+            course = copy_class(root / f"class-{args.n}", root / f"class-{args.n}-interrupted")
+            print(json.dumps({"interrupted": interrupted(course, args.workers[-1], extra)}), flush=True)
+            print("interrupted at half and resumed: every submission graded once, every row there")
         _summary(figures)
     finally:
         if args.keep is None:

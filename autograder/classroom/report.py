@@ -24,6 +24,7 @@ from ..paths import Course
 from ..results import SubmissionResult
 
 TOP_MESSAGES = 12
+SIMILAR_SHOWN = 30  # similarity findings shown with their code (the rest: similarity.json)
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])", re.I)
 
 
@@ -171,10 +172,14 @@ def _similar_code(path: Path) -> str:
              f"each other. Mostly the same code is flagged for you to look at; it changes no grade.</p>"]
     if not findings.torch and not findings.pairs:
         parts.append("<p class='none'>No answer is mostly torch's code or another student's.</p>")
-    for m in findings.torch:
+    shown = SIMILAR_SHOWN
+    if len(findings.torch) > shown or len(findings.pairs) > shown:
+        parts.append(f"<p>The {shown} most similar of each kind are shown; all {len(findings.torch)} + "
+                     f"{len(findings.pairs)} are in <code>similarity.json</code> beside this page.</p>")
+    for m in sorted(findings.torch, key=lambda m: -m.share)[:shown]:
         parts.append(f"<h3>{esc(m.who)}: {esc(m.name)} — {m.share:.0%} of it is in "
                      f"{esc(m.other.removeprefix('torch:'))}</h3><pre class='code'>{m.html}</pre>")
-    for m in findings.pairs:
+    for m in sorted(findings.pairs, key=lambda m: -min(m.share, m.other_share))[:shown]:
         parts.append(f"<h3>{esc(m.name)}: {esc(m.who)} ({m.share:.0%} shared) and {esc(m.other)} "
                      f"({m.other_share:.0%} shared)</h3><div class='pair'><pre class='code'>{m.html}</pre>"
                      f"<pre class='code'>{m.other_html}</pre></div>")
