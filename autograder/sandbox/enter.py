@@ -25,7 +25,8 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 1, 38, 24, 28
 SECURE_ALL_LOCKED = 0x3F  # noroot, no_setuid_fixup, keep_caps_locked...: uid 0 gains nothing back
-DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+# no tty: the sandbox has no controlling terminal, and the host's would be one more way out
+DEVICES = ("null", "zero", "full", "random", "urandom")
 
 
 class SetupError(Exception):

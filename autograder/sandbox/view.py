@@ -12,7 +12,7 @@ Isolation (Linux; `isolation="auto"` uses it wherever the kernel allows the name
     IPython or the grader's other dependencies; no `.pth` file runs;
   - its trusted grading code (`/grader`), and three small private tmpfs it may write: its working
     folder `/sandbox` (also HOME and the current directory), `/tmp` and `/dev/shm`;
-  - of /dev only null, zero, full, random, urandom, tty (and the GPU's nodes where there is one);
+  - of /dev only null, zero, full, random, urandom (and the GPU's nodes where there is one);
     /proc of its own PID namespace; /sys read-only;
   not the course, the solutions, the gradebook, the other students' work, the host's /tmp;
 - an unprivileged identity: run by root, the grader gives each sandbox its own unused uid (so
