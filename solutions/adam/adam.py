@@ -125,11 +125,12 @@ class MyAdam(Optimizer):
                     state["exp_avg_sq"] = torch.zeros_like(p)
                 state["step"] += 1
                 t = state["step"]
-                state["exp_avg"].mul_(beta1).add_(grad, alpha=1 - beta1)
-                state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                m_hat = state["exp_avg"] / (1 - beta1**t)
-                v_hat = state["exp_avg_sq"] / (1 - beta2**t)
-                p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
+                m, v = state["exp_avg"], state["exp_avg_sq"]
+                m.mul_(beta1).add_(grad, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                # θ ← θ − γ·m̂/(√v̂ + ε), in place: one temporary (the denominator) per parameter and step
+                denom = v.sqrt().div_(math.sqrt(1 - beta2**t)).add_(group["eps"])
+                p.addcdiv_(m, denom, value=-group["lr"] / (1 - beta1**t))
         return loss
         ### END SOLUTION
 
@@ -364,7 +365,7 @@ class MyNAdam(Optimizer):
                 mu_product = state["mu_product"]
                 state["exp_avg"].mul_(beta1).add_(grad, alpha=1 - beta1)
                 state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                denom = (state["exp_avg_sq"] / (1 - beta2**t)).sqrt().add_(eps)
+                denom = state["exp_avg_sq"].div(1 - beta2**t).sqrt_().add_(eps)  # one temporary
                 p.addcdiv_(grad, denom, value=-lr * (1 - mu) / (1 - mu_product))
                 p.addcdiv_(state["exp_avg"], denom, value=-lr * mu_next / (1 - mu_product * mu_next))
         return loss
