@@ -28,3 +28,16 @@ def source(cell: Any) -> str:
     if isinstance(text, list):
         return "".join(s if isinstance(s, str) else str(s) for s in text)
     return text if isinstance(text, str) else str(text)
+
+
+def without_hidden_tests(source: str) -> str:
+    """A test cell as nbgrader gives it to students: the hidden-test regions removed, with their markers."""
+    lines, hiding = [], False
+    for line in source.splitlines(keepends=True):
+        if "### BEGIN HIDDEN TESTS" in line:
+            hiding = True
+        elif "### END HIDDEN TESTS" in line:
+            hiding = False
+        elif not hiding:
+            lines.append(line)
+    return "".join(lines)

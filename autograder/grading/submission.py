@@ -20,7 +20,7 @@ from ..checks import core
 from ..results import SubmissionResult, TestResult
 from ..sandbox import Limits, switch_off, view
 from ..submission.choose import Choice, choose_notebook
-from ..submission.program import build_program
+from ..submission.program import INFORMATIVE_NOTES, build_program
 from ..submission.read import SubmissionError, load_source, parse_submission, read_notebook_bytes
 from ..submission.screening import suspicious_code
 from .fingerprint import file_bytes, fingerprint
@@ -68,6 +68,7 @@ def grade_choice(source_path: Path, choice: Choice, student_id: str, assignment:
     result.fingerprint = fingerprint(source_bytes, raw)
     program = build_program(source, submission)
     result.notes += notes + program.notes
+    result.flags += program.flags
     result.manual_answers = program.manual_answers()
     suspicious = suspicious_code([c.source for c in program.cells if c.kind == "answer"])
     if suspicious:
@@ -113,7 +114,8 @@ def grade_choice(source_path: Path, choice: Choice, student_id: str, assignment:
         status.append("answers from the sandbox that the grading code never sends: the tests that got them failed")
         result.notes.append("tampering: " + "; ".join(t[:200] for t in session.tampered[:5]))
         result.flags.append("sandbox-tampering")
-    status += [n for n in result.notes if not n.startswith(("code to look at", "tampering: ", "torch's own"))]
+    status += [n for n in result.notes
+               if not n.startswith(("code to look at", "tampering: ", "torch's own", *INFORMATIVE_NOTES))]
     result.status = "; ".join(status) if status else "ok"
     result.seconds = round(time.monotonic() - started, 3)
     return result

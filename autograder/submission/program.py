@@ -8,6 +8,7 @@ else the submitted file holds (edited or deleted test cells, extra cells) is not
 from dataclasses import dataclass, field
 
 from .. import cells
+from .align import RESTORED_NOTE, restore_metadata
 
 METADATA_KEY = "autograder"  # notebook metadata the build writes: {"check_modules": [...]}
 
@@ -28,6 +29,7 @@ class Program:
 
     cells: list[GradedCell]
     notes: list[str] = field(default_factory=list)  # e.g. "test cell adam-visible was edited"
+    flags: list[str] = field(default_factory=list)  # for a person: e.g. answers that could not be matched
     check_modules: list[str] = field(default_factory=list)  # autograder/checks/<name>.py its tests use
 
     def answers(self) -> dict[str, str]:
@@ -75,7 +77,10 @@ def build_program(source_nb: dict, submission: dict) -> Program:
     Notes (they end up in the status) say what differs from what nbgrader expects: test cells
     edited or deleted (the source's are run), answer cells missing, repeated (every copy runs, in
     the submission's order, as in the student's kernel) or no longer code, stray cells with
-    nbgrader metadata (ignored), metadata without schema_version (which stops nbgrader)."""
+    nbgrader metadata (ignored), metadata without schema_version (which stops nbgrader). Cells that
+    lost their nbgrader metadata are matched to the source's by content and order first (align.py)."""
+    alignment = restore_metadata(source_nb, submission)
+    submission = alignment.submission
     submitted: dict[str, tuple[dict, str]] = {}
     copies: dict[str, list[str]] = {}
     no_schema = 0
@@ -90,7 +95,7 @@ def build_program(source_nb: dict, submission: dict) -> Program:
             copies.setdefault(grade_id, []).append(cells.source(cell))
             if grade_id not in submitted:
                 submitted[grade_id] = (cell, cells.source(cell))
-    notes: list[str] = []
+    notes: list[str] = list(alignment.notes)
     program: list[GradedCell] = []
     known = set()
     for grade_id, meta, source in source_cells(source_nb):
@@ -128,17 +133,13 @@ def build_program(source_nb: dict, submission: dict) -> Program:
     if no_schema:
         notes.append(f"nbgrader metadata without schema_version in {no_schema} cell(s) (ignored here; "
                      f"nbgrader would stop)")
-    return Program(program, notes, check_modules(source_nb))
+    return Program(program, notes, list(alignment.flags), check_modules(source_nb))
+
+
+# Notes that describe the submission without anything having gone wrong: not part of the status.
+INFORMATIVE_NOTES = (RESTORED_NOTE,)
 
 
 def visible_part(source: str) -> str:
     """A test cell as the student sees it: hidden tests removed, whitespace normalised."""
-    lines, hiding = [], False
-    for line in source.splitlines():
-        if "### BEGIN HIDDEN TESTS" in line:
-            hiding = True
-        elif "### END HIDDEN TESTS" in line:
-            hiding = False
-        elif not hiding and line.strip():
-            lines.append(line.rstrip())
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in cells.without_hidden_tests(source).splitlines() if line.strip())
