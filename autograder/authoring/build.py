@@ -12,14 +12,17 @@ reads from there which probes and switched-off code an assignment's tests use.
 import ast
 import json
 import logging
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Iterable, Optional
 
 import jupytext
 import nbformat
 
-from ..nbgrader_settings import configure
-from ..paths import REPO, SOURCE_DIR, Course
+from ..nbgrader_settings import IGNORE, configure
+from ..paths import RELEASE_DIR, REPO, SOURCE_DIR, Course
 from ..submission.program import METADATA_KEY
 
 INLINE = "# inline: "
@@ -88,21 +91,37 @@ def write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
 
 def generate_student_version(name: str, root: Path) -> None:
     """nbgrader's generate_assignment (no gradebook) from root/solutions into root/assignments, with
-    the course's own nbgrader settings (nbgrader_settings.py)."""
+    the course's own nbgrader settings (nbgrader_settings.py).
+
+    nbgrader's `--force` deletes the release folder before it writes the new one, so a failure would
+    lose the committed student notebook: it runs in a scratch course instead, and its output replaces
+    the release files only once it has succeeded."""
     from nbgrader.converters import GenerateAssignment
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
-    config = Config()
-    configure(config, root)
-    config.CourseDirectory.assignment_id = name
-    config.SaveCells.enabled = False
-    config.GenerateAssignment.no_database = True
-    config.BaseConverter.force = True
-    # The student version must not print nbgrader's progress into our build output.
-    logging.getLogger("traitlets").setLevel(logging.WARNING)
-    coursedir = CourseDirectory(config=config)
-    GenerateAssignment(coursedir=coursedir, config=config).start()
+    with tempfile.TemporaryDirectory(prefix="generate-") as tmp:
+        scratch = Path(tmp)
+        shutil.copytree(root / SOURCE_DIR / name, scratch / SOURCE_DIR / name, ignore=shutil.ignore_patterns(*IGNORE))
+        config = Config()
+        configure(config, scratch)
+        config.CourseDirectory.assignment_id = name
+        config.SaveCells.enabled = False
+        config.GenerateAssignment.no_database = True
+        config.BaseConverter.force = True
+        # The student version must not print nbgrader's progress into our build output.
+        logging.getLogger("traitlets").setLevel(logging.WARNING)
+        coursedir = CourseDirectory(config=config)
+        GenerateAssignment(coursedir=coursedir, config=config).start()
+        produced = scratch / RELEASE_DIR / name
+        if not (produced / f"{name}.ipynb").is_file():
+            raise RuntimeError(f"nbgrader generate_assignment {name} wrote no student notebook")
+        for path in sorted(p for p in produced.rglob("*") if p.is_file()):
+            target = root / RELEASE_DIR / name / path.relative_to(produced)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staged = target.with_name(f".{target.name}.new")
+            shutil.copyfile(path, staged)
+            os.replace(staged, target)
 
 
 def build(root: Path = REPO, names: Optional[list[str]] = None, repo: Path = REPO) -> list[Path]:

@@ -8,8 +8,13 @@ from ..paths import REPO
 
 
 def _build(args: argparse.Namespace) -> int:
-    from ..authoring.build import build  # jupytext, nbformat, nbgrader: only for this command
+    from ..authoring.build import assignments, build  # jupytext, nbformat, nbgrader: only for this command
 
+    unknown = sorted(set(args.assignments) - set(assignments(REPO)))
+    if unknown:
+        print(f"python -m autograder build: no source solutions/<a>/<a>.py for {', '.join(unknown)}; choose from "
+              f"{', '.join(assignments(REPO))}", file=sys.stderr)
+        return 2
     for path in build(REPO, args.assignments or None):
         print(f"wrote {path.relative_to(REPO)}")
     return 0
@@ -57,7 +62,7 @@ def _forget_outputs_made_with_old_course_code() -> None:
 
 def add_commands(sub: "argparse._SubParsersAction") -> None:
     p = sub.add_parser("build", help="regenerate solutions/*.ipynb and assignments/ from solutions/*/*.py")
-    p.add_argument("assignments", nargs="*")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     p.set_defaults(run=_build)
     p = sub.add_parser("book", help="build the static book into _build/html")
     p.add_argument("--all", action="store_true", help="rebuild every page, not only what changed")
