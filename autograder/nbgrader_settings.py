@@ -8,12 +8,14 @@ nbgrader's commands and ours never disagree about where notebooks live or what i
 from pathlib import Path
 from typing import Any
 
-from .paths import RELEASE_DIR, SOURCE_DIR
+from .paths import RELEASE_DIR, RESULT_FILE, SOURCE_DIR
 
 COURSE_ID = "optim-dl"
-# Never released: the jupytext source beside each notebook holds the solutions (nbgrader would
-# copy it into the release folder), and editors' and Python's leftovers.
-IGNORE = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
+# Never copied by nbgrader: the jupytext source beside each notebook holds the solutions (nbgrader
+# would copy it into the release folder); our result.json (every test's details, for instructors)
+# must not follow an autograded notebook into feedback/ (generate_feedback copies the other files);
+# editors' and Python's leftovers.
+IGNORE = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py", RESULT_FILE]
 
 
 def configure(c: Any, root: Path) -> None:

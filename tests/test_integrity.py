@@ -518,7 +518,7 @@ def test_feedback_never_shows_hidden_tests(graded):
             hidden_lines |= {line.strip() for line in block.splitlines() if len(line.strip()) > 12}
     hidden_lines = {line for line in hidden_lines if line not in student_text}
     assert len(hidden_lines) > 20
-    for page in (course / "feedback").glob("*/adam/feedback.html"):
+    for page in (course / "feedback").glob("*/adam/adam.html"):
         text = html.unescape(page.read_text())
         leaked = [line for line in hidden_lines if line in text]
         assert not leaked, (page, leaked[:3])

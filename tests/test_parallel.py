@@ -57,7 +57,7 @@ def test_every_student_reaches_gradebook_feedback_and_report(graded_class):  # n
     scores = gradebook.read_scores(gradebook.default_db_url(graded_class), ASSIGNMENT)
     assert scores == {s: float(r["score"]) for s, r in rows.items()}
     for student in CLASS:
-        assert (graded_class / "feedback" / student / ASSIGNMENT / "feedback.html").is_file()
+        assert (graded_class / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
     report = (graded_class / "reports" / ASSIGNMENT / "report.html").read_text()
     assert all(student in report for student in CLASS)
 

@@ -102,7 +102,7 @@ def test_report_page(tmp_path: Path):
     not_ok = page.split("<h2>Students with a status other than ok</h2>", 1)[1].split("<h2>", 1)[0]
     assert ">fay</a>" in not_ok and "invalid notebook JSON" in not_ok
     assert ">gus</a>" in not_ok and "timeout: cell adam-impl" in not_ok and ">ann</a>" not in not_ok
-    assert "href='../../feedback/ann/adam/feedback.html'" in page
+    assert "href='../../feedback/ann/adam/adam.html'" in page
     assert "<td>mean score</td>" in page and "<td>full marks</td><td>2</td>" in page
 
     # a student's text never becomes markup or script, in the tables or in the charts' data

@@ -15,8 +15,9 @@ import re
 import sys
 import time
 import warnings
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, Optional, TypeVar
 
 from ..paths import Course
 from ..results import SubmissionResult, is_blank_answer
@@ -157,8 +158,48 @@ def ensure_assignment(db_url: str, assignment: str, source_path: Path) -> None:
         _retrying(f"setting up {assignment}", setup)
 
 
-def record(db_url: str, result: SubmissionResult, notebook: str) -> None:
-    """Store one student's result: auto scores for the tests, hand-graded answers flagged for grading."""
+def course_config(course: Path) -> Any:
+    """The course's nbgrader configuration (its nbgrader_config.py, as nbgrader's commands read it)."""
+    from traitlets.config import Config
+    from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+
+    try:
+        return PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    except ConfigFileNotFound:
+        return Config()
+
+
+def late_penalties(course: Path) -> Any:
+    """nbgrader's own late-penalty step, configured as the course configures it
+    (`LateSubmissionPlugin.penalty_method`, `AssignLatePenalties.plugin_class`): the penalties in the
+    gradebook, and so in `nbgrader export`, are the ones nbgrader's autograde would give."""
+    from nbgrader.preprocessors import AssignLatePenalties
+
+    step = AssignLatePenalties(config=course_config(course))
+    step.init_plugin()
+    return step
+
+
+def _assign_late_penalty(gb: Any, late: Any, result: SubmissionResult, notebook: str) -> None:
+    """What nbgrader's AssignLatePenalties does after autograde, on the scores as they now stand."""
+    submission = gb.find_submission(result.assignment, result.student_id)
+    nb = gb.find_submission_notebook(notebook, result.assignment, result.student_id)
+    gb.db.refresh(nb)  # its score is computed by the database from the grades just written
+    nb.late_submission_penalty = None
+    if submission.total_seconds_late > 0:
+        penalty = late.plugin_inst.late_submission_penalty(result.student_id, nb.score,
+                                                           submission.total_seconds_late)
+        if penalty is not None:
+            nb.late_submission_penalty = late._check_late_penalty(nb, penalty)
+
+
+def record(db_url: str, result: SubmissionResult, notebook: str, timestamp: Optional[datetime] = None,
+           previous_answers: Optional[dict[str, str]] = None, late: Any = None) -> None:
+    """Store one student's result: auto scores for the tests, hand-graded answers flagged for grading,
+    the submission's time (nbgrader's `timestamp.txt`) and the late penalty nbgrader would give.
+
+    A written answer a person has already graded keeps its grade, out of the queue, when it is the
+    same text as at the last grading (`previous_answers`); a changed one goes back to the queue."""
 
     def write() -> None:
         from nbgrader.api import MissingEntry
@@ -166,16 +207,20 @@ def record(db_url: str, result: SubmissionResult, notebook: str) -> None:
         with open_gradebook(db_url) as gb:
             gb.update_or_create_student(result.student_id)
             try:
-                gb.find_submission(result.assignment, result.student_id)
+                submission = gb.find_submission(result.assignment, result.student_id)
             except MissingEntry:
-                gb.add_submission(result.assignment, result.student_id)
+                submission = gb.add_submission(result.assignment, result.student_id)
             try:
+                submission.timestamp = timestamp
                 for test in result.tests:
                     grade = gb.find_grade(test.grade_id, notebook, result.assignment, result.student_id)
                     grade.auto_score = test.points
                     grade.needs_manual_grade = False
                 for grade_id, answer in result.manual_answers.items():
                     grade = gb.find_grade(grade_id, notebook, result.assignment, result.student_id)
+                    if grade.manual_score is not None and previous_answers is not None \
+                            and previous_answers.get(grade_id) == answer:
+                        continue  # graded by hand, and the answer is the one that was graded
                     blank = is_blank_answer(answer)
                     grade.auto_score = 0.0 if blank else None
                     grade.needs_manual_grade = not blank
@@ -183,6 +228,9 @@ def record(db_url: str, result: SubmissionResult, notebook: str) -> None:
                     # an ungradable file: every test cell scores 0, visibly, instead of staying empty
                     for grade in gb.find_submission_notebook(notebook, result.assignment, result.student_id).grades:
                         grade.auto_score, grade.needs_manual_grade = 0.0, False
+                gb.db.flush()
+                if late is not None:
+                    _assign_late_penalty(gb, late, result, notebook)
                 gb.db.commit()
             except BaseException:
                 gb.db.rollback()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from ..paths import Course
-from ..results import SubmissionResult
+from ..results import SubmissionResult, capped
 
 TOP_MESSAGES = 12
 SIMILAR_SHOWN = 30  # similarity findings shown with their code (the rest: similarity.json)
@@ -209,12 +209,13 @@ def report_html(course: Path, assignment: str, results: list[SubmissionResult], 
                      esc(", ".join(m["tests"])), f"<pre>{esc(m['example'][:1500])}</pre>",
                      esc(", ".join(m["students"][:8]) + (" …" if len(m["students"]) > 8 else ""))]
                     for m in s["messages"]]
-    flagged_rows = [[_feedback_link(course, page, r), esc(" ".join(r.flags)), f"{r.score:g}/{r.max_score:g}",
-                     esc(r.status)] for r in s["flagged"]]
-    not_ok_rows = [[_feedback_link(course, page, r), esc(r.status), f"{r.score:g}/{r.max_score:g}",
-                    esc("; ".join(r.notes))] for r in s["not_ok"]]
+    flagged_rows = [[_feedback_link(course, page, r), esc(capped(" ".join(r.flags))), f"{r.score:g}/{r.max_score:g}",
+                     esc(capped(r.status))] for r in s["flagged"]]
+    not_ok_rows = [[_feedback_link(course, page, r), esc(capped(r.status)), f"{r.score:g}/{r.max_score:g}",
+                    esc(capped("; ".join(r.notes)))] for r in s["not_ok"]]
     all_rows = [[_feedback_link(course, page, r), f"{r.score:g}", f"{sum(t.passed for t in r.tests)}/{len(r.tests)}",
-                 esc(r.status), esc(" ".join(r.flags))] for r in sorted(results, key=lambda r: r.student_id)]
+                 esc(capped(r.status)), esc(capped(" ".join(r.flags)))]
+                for r in sorted(results, key=lambda r: r.student_id)]
     top = s["max_score"]
     source_line = f" Source notebook: <code>{esc(str(source))}</code>." if source else ""
     return f"""<!DOCTYPE html>

@@ -3,8 +3,10 @@
 Each submission is graded in a worker (`grading.task.grade_task`): a local process (local.py) or a
 Dask worker (cluster.py), behind one interface (`Backend`). Results arrive here one by one, as they
 finish: each is saved as `autograded/<student>/<assignment>/result.json` (the resume point: an
-unchanged submission is not graded again), stored in the nbgrader gradebook, turned into the
-student's feedback page, and summarised in `grades.csv` at the end.
+unchanged submission is not graded again) beside the autograded notebook nbgrader's formgrader and
+feedback read, stored in the nbgrader gradebook (with the submission's time and late penalty),
+turned into the student's feedback page, and summarised in `grades.csv` at the end, whatever
+stopped the run: every student with a result has a row.
 """
 
 import os
@@ -13,8 +15,70 @@ from typing import Callable, Iterator, Protocol
 
 from ..grading.task import GradeTask, WorkerAnswer, error_result
 from ..results import SubmissionResult, result_json
+from ..submission.read import load_source
 from .job import ClassJob, submissions
-from .resume import cached
+from .resume import cached, saved_result, why_graded
+
+
+class Interrupted(Exception):
+    """The run was stopped (Ctrl-C) after `graded` of `total` submissions; everything finished is saved."""
+
+    def __init__(self, graded: int, total: int) -> None:
+        super().__init__(f"interrupted: {graded} of {total} graded in this run; run again to continue")
+        self.graded, self.total = graded, total
+
+
+class Writer:
+    """Everything the class-level process writes for one result, with what it needs loaded once."""
+
+    def __init__(self, job: ClassJob, db_url: str) -> None:
+        from . import gradebook
+        from .autograded import release_for
+
+        self.job, self.db_url = job, db_url
+        self.source = load_source(job.source)
+        self.release = release_for(job.source)
+        self.late = gradebook.late_penalties(job.course)
+
+    def save(self, result: SubmissionResult, previous: "SubmissionResult | None") -> None:
+        """result.json (atomically: a run interrupted here leaves the old result or the new, never half),
+        the autograded notebook, the gradebook, the feedback page."""
+        from . import feedback, gradebook
+        from .autograded import write_autograded
+        from .submitted_files import submission_timestamp
+
+        job = self.job
+        timestamp, problem = submission_timestamp(job.submission(result.student_id))
+        if problem and problem not in result.notes:
+            result.notes.append(problem)
+            result.status = problem if result.status == "ok" else f"{result.status}; {problem}"
+        path = job.layout.result(result.student_id, job.assignment)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(result_json(result))
+        os.replace(tmp, path)
+        write_autograded(job.course, result, job.source, self.source, self.release)
+        gradebook.record(self.db_url, result, job.source.stem, timestamp,
+                         previous.manual_answers if previous is not None else None, self.late)
+        feedback.write_feedback(job.course, result)
+
+    def keep(self, kept: dict[str, SubmissionResult]) -> None:
+        """Unchanged submissions keep their result; make sure this gradebook (it may be a new one), the
+        autograded notebooks and the feedback pages have it too."""
+        from . import feedback, gradebook
+        from .autograded import write_autograded
+        from .submitted_files import submission_timestamp
+
+        job = self.job
+        known = gradebook.read_scores(self.db_url, job.assignment)
+        for student, result in kept.items():
+            if known.get(student) != result.score:
+                timestamp, _ = submission_timestamp(job.submission(student))
+                gradebook.record(self.db_url, result, job.source.stem, timestamp, result.manual_answers, self.late)
+            if not job.layout.autograded_notebook(student, job.assignment).is_file():
+                write_autograded(job.course, result, job.source, self.source, self.release)
+            if not feedback.feedback_path(job.course, result).is_file():
+                feedback.write_feedback(job.course, result)
 
 
 class Backend(Protocol):
@@ -89,22 +153,26 @@ def grade_class(job: ClassJob) -> list[SubmissionResult]:
                  for s in _longest_first(job, todo)]
         db_url = job.db_url or gradebook.default_db_url(job.course)
         gradebook.ensure_assignment(db_url, job.assignment, job.source)
+        writer = Writer(job, db_url)
         if results:
-            _keep_cached(job, db_url, results)
+            writer.keep(results)
             job.progress(f"{len(results)} submission(s) unchanged since the last run: kept their grades")
         stream: Iterator[tuple[str, WorkerAnswer]] = iter(())
         if tasks and backend is not None:
-            job.progress(f"grading {len(tasks)} submission(s) of {job.assignment} on {backend.where(len(tasks))}")
+            job.progress(f"grading {len(tasks)} submission(s) of {job.assignment} on {backend.where(len(tasks))}: "
+                         f"{why_graded(job, todo)}")
             stream = backend.run(tasks)
         progress = Progress(len(tasks), job.progress)
         finished = False
         try:
             for student, data in stream:
                 result = _as_result(job, student, data)
+                writer.save(result, saved_result(job, student))
                 results[student] = result
-                _save(job, db_url, result)
                 progress(result)
             finished = True
+        except KeyboardInterrupt:
+            raise Interrupted(progress.done, len(tasks)) from None
         finally:
             close = getattr(stream, "close", None)
             if close is not None:
@@ -131,30 +199,16 @@ def _as_result(job: ClassJob, student: str, data: WorkerAnswer) -> SubmissionRes
         return error_result(job.source, student, job.assignment, error)
 
 
-def _save(job: ClassJob, db_url: str, result: SubmissionResult) -> None:
-    """result.json (atomically: a run interrupted here leaves the old result or the new, never half),
-    the gradebook, the feedback page."""
-    from . import feedback, gradebook
-
-    path = job.layout.result(result.student_id, job.assignment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(result_json(result))
-    os.replace(tmp, path)
-    gradebook.record(db_url, result, job.source.stem)
-    feedback.write_feedback(job.course, result)
-
-
 def _with_the_others(job: ClassJob, results: dict[str, SubmissionResult]) -> list[SubmissionResult]:
-    """This run's results and, when it graded only some students (`--student`), the current results
-    of the others: grades.csv and the report always cover the class as it stands."""
+    """This run's results and the last saved result of every other student of the class (graded
+    only some with `--student`, interrupted, or a submission changed since): grades.csv and the
+    report always cover everyone who has a result."""
     class_list = submissions(job.course, job.assignment)
-    if job.students is not None:
-        for student in class_list:
-            if student not in results:
-                kept = cached(job, student, honour_force=False)
-                if kept is not None:
-                    results[student] = kept
+    for student in class_list:
+        if student not in results:
+            kept = saved_result(job, student)
+            if kept is not None:
+                results[student] = kept
     return [results[s] for s in class_list if s in results]
 
 
@@ -168,16 +222,3 @@ def _longest_first(job: ClassJob, students: list[str]) -> list[str]:
             return 0
 
     return sorted(students, key=lambda s: -size(s))
-
-
-def _keep_cached(job: ClassJob, db_url: str, kept: dict[str, SubmissionResult]) -> None:
-    """Unchanged submissions keep their result; make sure this gradebook (it may be a new one) and
-    the feedback folder have it too."""
-    from . import feedback, gradebook
-
-    known = gradebook.read_scores(db_url, job.assignment)
-    for student, result in kept.items():
-        if known.get(student) != result.score:
-            gradebook.record(db_url, result, job.source.stem)
-        if not feedback.feedback_path(job.course, result).is_file():
-            feedback.write_feedback(job.course, result)

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from ..classroom.cluster import JOBQUEUE_CLASSES
-from ..paths import THIS_REPO
+from ..paths import THIS_REPO, Course
 from ..sandbox.limits import Limits
 
 
@@ -47,41 +47,94 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
                    help="write the class report (reports/ASSIGNMENT/report.html)")
     p.set_defaults(run=_grade)
     p = sub.add_parser("check", help="grade the solution, the blank student version and the test variants")
-    p.add_argument("assignment")
+    p.add_argument("assignment", choices=THIS_REPO.assignments())
     p.set_defaults(run=_check)
 
 
+def _usage(message: str) -> SystemExit:
+    """A mistake on the command line: one line on stderr, exit status 2 (argparse's for usage errors)."""
+    print(f"python -m autograder: {message}", file=sys.stderr)
+    return SystemExit(2)
+
+
+def _choices(names: list[str], limit: int = 12) -> str:
+    more = f", … ({len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more if names else "none"
+
+
+def known_assignments(course: Path) -> list[str]:
+    """The assignments a course can grade: its own sources, or this repository's."""
+    return sorted(set(Course(course).assignments()) | set(THIS_REPO.assignments()))
+
+
+def check_grade_arguments(args: argparse.Namespace) -> Path:
+    """The course folder, once the arguments name a course, an assignment and students that exist;
+    otherwise one line saying what is wrong and what would be right (nothing is created)."""
+    course = args.course.resolve()
+    if not course.is_dir():
+        raise _usage(f"no course folder {args.course} (give --course DIR: the nbgrader course directory)")
+    names = known_assignments(course)
+    if args.assignment not in names:
+        raise _usage(f"no assignment {args.assignment!r}: choose one of {_choices(names)}")
+    layout = Course(course)
+    if not layout.submitted.is_dir():
+        raise _usage(f"no submitted/ folder in {course}: nbgrader collect (or zip_collect) puts each "
+                     f"submission at submitted/<student>/{args.assignment}/{args.assignment}.ipynb")
+    from ..classroom.job import submissions
+
+    found = submissions(course, args.assignment)
+    if not found:
+        raise _usage(f"no submissions of {args.assignment} in {layout.submitted} (expected "
+                     f"submitted/<student>/{args.assignment}/{args.assignment}.ipynb)")
+    unknown = sorted(set(args.student or []) - set(found))
+    if unknown:
+        raise _usage(f"no submission of {args.assignment} by {_choices(unknown, 5)}: students with one are "
+                     f"{_choices(found)}")
+    if args.workers is not None and args.workers < 1:
+        raise _usage(f"--workers {args.workers}: give 1 or more")
+    if args.jobqueue and args.scheduler:
+        raise _usage("give --scheduler or --jobqueue, not both")
+    return course
+
+
 def _grade(args: argparse.Namespace) -> int:
+    course = check_grade_arguments(args)
     from ..classroom.job import ClassJob, find_source
     from ..classroom.local import stop_fork_server
-    from ..classroom.run import grade_class
+    from ..classroom.run import Interrupted, grade_class
 
-    course = args.course.resolve()
     limits = Limits(cell_timeout=args.cell_timeout, probe_timeout=args.cell_timeout, total_timeout=args.timeout,
                     memory_mb=args.memory_mb)
     source = find_source(course, args.assignment)
     cluster, scheduler = None, args.scheduler
-    if args.jobqueue:
-        from ..classroom.cluster import parse_job_options, start_jobqueue
-
-        if scheduler:
-            raise SystemExit("give --scheduler or --jobqueue, not both")
-        memory = args.job_memory or f"{args.job_cores * (args.memory_mb + 1024)}MB"
-        try:
-            options = parse_job_options(args.job_option)
-        except ValueError as error:
-            raise SystemExit(str(error))
-        cluster = start_jobqueue(args.jobqueue, args.jobs, args.job_cores, memory, options,
-                                 progress=lambda line: print(line, file=sys.stderr, flush=True))
-        scheduler = cluster.scheduler_address
-    job = ClassJob(course, args.assignment, source, limits, args.isolation, args.workers, scheduler, args.db_url,
-                   args.force, args.student, similarity=args.similarity)
     try:
+        if args.jobqueue:
+            from ..classroom.cluster import parse_job_options, start_jobqueue
+
+            memory = args.job_memory or f"{args.job_cores * (args.memory_mb + 1024)}MB"
+            try:
+                options = parse_job_options(args.job_option)
+            except ValueError as error:
+                raise _usage(str(error))
+            cluster = start_jobqueue(args.jobqueue, args.jobs, args.job_cores, memory, options,
+                                     progress=lambda line: print(line, file=sys.stderr, flush=True))
+            scheduler = cluster.scheduler_address
+        job = ClassJob(course, args.assignment, source, limits, args.isolation, args.workers, scheduler, args.db_url,
+                       args.force, args.student, similarity=args.similarity)
         results = grade_class(job)
+    except (Interrupted, KeyboardInterrupt) as stop:
+        # Ctrl-C: one line, not a traceback; everything finished is saved (grades.csv included)
+        interrupted = str(stop) or "interrupted before any submission was graded; run again to continue"
+    else:
+        interrupted = ""
     finally:
         stop_fork_server()
         if cluster is not None:
             cluster.close()
+    if interrupted:
+        print(interrupted, file=sys.stderr, flush=True)
+        _exit_now_if_main(130)
+        return 130
     print(f"{args.assignment}: {len(results)} student(s) in {course / 'grades.csv'}")
     if args.report and results:
         from ..classroom.report import write_report

@@ -31,12 +31,18 @@ def _grader_digest() -> bytes:
     return digest.digest()
 
 
-def fingerprint(*parts: bytes) -> str:
+def grading_code(source: bytes) -> str:
+    """Which code grades: the grader's and the source notebook's (the first part of a fingerprint, so
+    that a resumed run can say why it grades everything again)."""
+    return hashlib.sha256(_grader_digest() + hashlib.sha256(source).digest()).hexdigest()[:16]
+
+
+def fingerprint(source: bytes, *parts: bytes) -> str:
     """Of a grading: the grader's code, the source notebook's and the submission's bytes."""
-    digest = hashlib.sha256(_grader_digest())
+    digest = hashlib.sha256(_grader_digest() + hashlib.sha256(source).digest())
     for part in parts:
         digest.update(hashlib.sha256(part).digest())
-    return digest.hexdigest()
+    return f"{grading_code(source)}-{digest.hexdigest()}"
 
 
 def file_bytes(path: Path) -> bytes:
