@@ -21,15 +21,21 @@ def _book(args: argparse.Namespace) -> int:
     import shutil
     import time
 
+    from ..authoring.book_sources import forget_built_sources, record_built_sources, source_digests
+
     cmd = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
            "build", str(REPO), "-W", "--keep-going"]
     if args.all:
         cmd.append("--all")
     shutil.rmtree(REPO / "_build" / "html" / "reports", ignore_errors=True)  # myst-nb's logs of failed cells
     _forget_outputs_made_with_old_course_code()
+    sources = source_digests(REPO)  # what this build reads; `publish` refuses a book built from others
+    forget_built_sources(REPO)
     start = time.monotonic()
     code = subprocess.call(cmd, cwd=REPO)
-    if code != 0:
+    if code == 0:
+        record_built_sources(REPO, sources)
+    else:
         # Sphinx re-reads only changed pages: without this, a second build after a failed one would
         # "succeed" without looking at the pages that failed. (Executed notebooks stay cached.)
         shutil.rmtree(REPO / "_build" / ".doctrees", ignore_errors=True)
