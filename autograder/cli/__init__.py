@@ -1,4 +1,4 @@
-"""Command line: `python -m autograder {build,book,grade,check} ...` (see README.md).
+"""Command line: `python -m autograder {build,book,publish,grade,check} ...` (see README.md).
 
 Each command imports what it needs when it runs: `--help` and `build` never load torch."""
 

@@ -1,10 +1,11 @@
 """Sphinx extension of the course book: Colab links built from `_config.yml`, a light site served by itself.
 
 * `` {colab}`adam` `` (MyST) links to the student notebook `assignments/adam/adam.ipynb` in Colab,
-  through the repository named in `_config.yml` (`repository: url`, `branch`, `path_to_book`): a fork
-  edits those lines only. `` {colab}`Other text <adam>` `` changes the link text. The URL is made when
-  the page is written, so a changed `_config.yml` needs no re-read; a missing notebook is a warning
-  (an error under `-W`).
+  through the repository named in `_config.yml` (`repository: url`, `branch`, `path_to_book`): the
+  public student repository that `python -m autograder publish` fills, never the private one that
+  holds solutions/. A fork edits those lines only. `` {colab}`Other text <adam>` `` changes the
+  link text. The URL is made when the page is written, so a changed `_config.yml` needs no re-read;
+  a missing notebook is a warning (an error under `-W`).
 * Figures: `course.book.setup_page()` writes every figure as an empty `<div class="plotly-graph-div">`
   with its JSON beside it. This extension serves `course-figures.js` on the pages that have a figure;
   it draws a figure when it comes near the view, with plotly.js, which it loads then (or once the
