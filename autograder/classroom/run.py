@@ -142,7 +142,7 @@ def _save(job: ClassJob, db_url: str, result: SubmissionResult) -> None:
     tmp.write_text(result_json(result))
     os.replace(tmp, path)
     gradebook.record(db_url, result, job.source.stem)
-    feedback.write_feedback(job.course, result)
+    feedback.write_feedback(job.course, result, job.feedback)
 
 
 def _with_the_others(job: ClassJob, results: dict[str, SubmissionResult]) -> list[SubmissionResult]:
@@ -179,5 +179,5 @@ def _keep_cached(job: ClassJob, db_url: str, kept: dict[str, SubmissionResult]) 
     for student, result in kept.items():
         if known.get(student) != result.score:
             gradebook.record(db_url, result, job.source.stem)
-        if not feedback.feedback_path(job.course, result).is_file():
-            feedback.write_feedback(job.course, result)
+        # always: a run with another --feedback mode rewrites the pages of unchanged submissions too
+        feedback.write_feedback(job.course, result, job.feedback)

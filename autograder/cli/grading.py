@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from ..classroom.cluster import JOBQUEUE_CLASSES
+from ..classroom.feedback import DEFAULT_FEEDBACK, FEEDBACK_MODES
 from ..paths import THIS_REPO
 from ..sandbox.limits import Limits
 
@@ -43,6 +44,10 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--similarity", action=argparse.BooleanOptionalAction, default=True,
                    help="compare each graded class with torch's source and with the other submissions, and flag "
                         "what is mostly the same code for a person (reports/ASSIGNMENT/similarity.json)")
+    p.add_argument("--feedback", choices=FEEDBACK_MODES, default=DEFAULT_FEEDBACK,
+                   help="each student's feedback.html: full lists every failed test, hidden ones too, by its title "
+                        "with its message (never the test's source); counts shows the hidden tests only as counts "
+                        f"(default: {DEFAULT_FEEDBACK})")
     p.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
                    help="write the class report (reports/ASSIGNMENT/report.html)")
     p.set_defaults(run=_grade)
@@ -75,7 +80,7 @@ def _grade(args: argparse.Namespace) -> int:
                                  progress=lambda line: print(line, file=sys.stderr, flush=True))
         scheduler = cluster.scheduler_address
     job = ClassJob(course, args.assignment, source, limits, args.isolation, args.workers, scheduler, args.db_url,
-                   args.force, args.student, similarity=args.similarity)
+                   args.force, args.student, similarity=args.similarity, feedback=args.feedback)
     try:
         results = grade_class(job)
     finally:
