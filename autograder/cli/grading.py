@@ -5,6 +5,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ..classroom.cluster import JOBQUEUE_CLASSES
@@ -113,13 +114,14 @@ def _check(args: argparse.Namespace) -> int:
     from ..authoring.variants import Variant, variant_notebook, variants
     from ..grading.submission import grade_submission
 
+    started = time.monotonic()
     name = args.assignment
     source = THIS_REPO.source_notebook(name)
     cases = [("solution", "full", json.loads(source.read_text()), Variant(source, "full", {})),
              ("student version", "zero", json.loads(THIS_REPO.release_notebook(name).read_text()),
               Variant(source, "zero", {}))]
     cases += [(v.path.name, v.expect, variant_notebook(name, v), v) for v in variants(name)]
-    bad = 0
+    outcomes: list[tuple[str, bool]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, expect, nb, variant in cases:
             folder = Path(tmp) / label
@@ -133,10 +135,20 @@ def _check(args: argparse.Namespace) -> int:
                 ok = False
             if sorted(r.flags) != sorted(variant.flags) and expect != "zero":
                 ok = False
-            bad += not ok
+            outcomes.append((label, ok))
             print(f"{'ok ' if ok else 'BAD'} {label}: {r.score:g}/{r.max_score:g} expected {expect}; "
                   f"failed {failed or '-'}; flags {r.flags or '-'}; {r.status}; {r.seconds:.1f} s")
             for t in r.tests:
                 if not t.passed:
                     print(f"      {t.grade_id}: {t.message[:300]}")
-    return 1 if bad else 0
+    print(check_summary(name, outcomes, time.monotonic() - started))
+    return 0 if all(ok for _, ok in outcomes) else 1
+
+
+def check_summary(assignment: str, outcomes: list[tuple[str, bool]], seconds: float) -> str:
+    """The last lines of `check`: how many known submissions behaved as expected, which did not, the time
+    (after a screenful of per-submission lines, the verdict must not need scrolling back)."""
+    bad = [label for label, ok in outcomes if not ok]
+    line = (f"{assignment}: {len(outcomes) - len(bad)} of {len(outcomes)} known submissions as expected "
+            f"in {seconds:.1f} s")
+    return f"{line}\nnot as expected: {', '.join(bad)}" if bad else line
