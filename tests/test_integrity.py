@@ -29,6 +29,8 @@ from grader_fixtures import (
     variant_answers,
 )
 
+from autograder.classroom.feedback import without_traceback
+
 pytestmark = pytest.mark.slow  # grades classes or drives programs in subprocesses
 
 
@@ -507,8 +509,9 @@ def test_submitted_files_are_never_modified(graded):
     assert file_hashes(graded["course"] / "submitted") == graded["before"]
 
 
-def test_feedback_never_shows_hidden_tests(graded):
-    """Hidden tests' source lines and messages appear in no student's feedback page."""
+def test_feedback_explains_hidden_failures_without_their_source(graded):
+    """Hidden tests' source lines appear in no student's feedback page; each failed hidden test is there
+    by its title with its message (`--feedback full`, the default)."""
     course = graded["course"]
     student_text = json.dumps(student_notebook())
     hidden_lines = set()
@@ -522,9 +525,9 @@ def test_feedback_never_shows_hidden_tests(graded):
         text = html.unescape(page.read_text())
         leaked = [line for line in hidden_lines if line in text]
         assert not leaked, (page, leaked[:3])
-        messages = [t["message"] for t in result(course, page.parent.parent.name)["tests"]
-                    if t["hidden"] and t["message"]]
-        assert not [m for m in messages if m[:60] in text], page
+        failed = [t for t in result(course, page.parent.parent.name)["tests"] if t["hidden"] and not t["passed"]]
+        assert all(t["title"].split(": ", 1)[-1] in text for t in failed), page
+        assert all(without_traceback(t["message"])[:60] in text for t in failed), page
 
 
 def _run_one_cell(box, source: str, switched_off: list = (), seconds: float = 60) -> str:

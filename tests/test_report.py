@@ -1,5 +1,6 @@
 """What the instructor sees: the class report (reports/<assignment>/report.html) and what the
-student sees: the feedback page (visible tests in full, hidden tests only as counts)."""
+student sees: the feedback page in `--feedback counts` mode (visible tests in full, hidden tests only as
+counts; tests/unit/test_feedback.py tests both modes)."""
 
 import html
 import json
@@ -125,9 +126,9 @@ def test_feedback_shows_visible_tests_and_only_counts_of_hidden_ones():
     result = _result("bob", {"adam-visible", "adam-state"}, {"adam-settings": secret})
     result.tests[0].message = ""
     visible_fail = _result("cyd", set(), {"adam-visible": "MyAdam(params) with lr=-0.1 did not raise ValueError"})
-    page = feedback_html(result)
+    page = feedback_html(result, "counts")
     assert "adam-visible" in page
     assert secret not in page and "adam-settings" not in page and "betas" not in page
     assert "1 of 2 hidden test groups passed (4 / 8 points)" in page
-    page = feedback_html(visible_fail)
+    page = feedback_html(visible_fail, "counts")
     assert "did not raise ValueError" in page and "0 of 2 hidden test groups passed" in page

@@ -7,6 +7,7 @@ from typing import Callable, Iterable, Optional
 
 from ..paths import THIS_REPO, Course
 from ..sandbox.limits import Limits
+from .feedback import DEFAULT_FEEDBACK
 
 
 @dataclass
@@ -24,6 +25,7 @@ class ClassJob:
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
     gpus: Optional[list[str]] = None  # CUDA devices to pin local workers to (None: all this machine has)
     similarity: bool = True  # compare the graded code with torch's and with each other (similarity.py)
+    feedback: str = DEFAULT_FEEDBACK  # students' pages: "full" (every failed test by title), "counts" (feedback.py)
 
     @property
     def layout(self) -> Course:

@@ -60,7 +60,7 @@ class Writer:
         write_autograded(job.course, result, job.source, self.source, self.release)
         gradebook.record(self.db_url, result, job.source.stem, timestamp,
                          previous.manual_answers if previous is not None else None, self.late)
-        feedback.write_feedback(job.course, result)
+        feedback.write_feedback(job.course, result, job.feedback)
 
     def keep(self, kept: dict[str, SubmissionResult]) -> None:
         """Unchanged submissions keep their result; make sure this gradebook (it may be a new one), the
@@ -77,8 +77,8 @@ class Writer:
                 gradebook.record(self.db_url, result, job.source.stem, timestamp, result.manual_answers, self.late)
             if not job.layout.autograded_notebook(student, job.assignment).is_file():
                 write_autograded(job.course, result, job.source, self.source, self.release)
-            if not feedback.feedback_path(job.course, result).is_file():
-                feedback.write_feedback(job.course, result)
+            # always: a run with another --feedback mode rewrites the pages of unchanged submissions too
+            feedback.write_feedback(job.course, result, job.feedback)
 
 
 class Backend(Protocol):

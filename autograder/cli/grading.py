@@ -5,9 +5,11 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ..classroom.cluster import JOBQUEUE_CLASSES
+from ..classroom.feedback import DEFAULT_FEEDBACK, FEEDBACK_MODES
 from ..paths import THIS_REPO, Course
 from ..sandbox.limits import Limits
 
@@ -43,6 +45,11 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--similarity", action=argparse.BooleanOptionalAction, default=True,
                    help="compare each graded class with torch's source and with the other submissions, and flag "
                         "what is mostly the same code for a person (reports/ASSIGNMENT/similarity.json)")
+    p.add_argument("--feedback", choices=FEEDBACK_MODES, default=DEFAULT_FEEDBACK,
+                   help="each student's page (feedback/STUDENT/ASSIGNMENT/ASSIGNMENT.html): full lists every failed "
+                        "test, hidden ones too, by its title "
+                        "with its message (never the test's source); counts shows the hidden tests only as counts "
+                        f"(default: {DEFAULT_FEEDBACK})")
     p.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
                    help="write the class report (reports/ASSIGNMENT/report.html)")
     p.set_defaults(run=_grade)
@@ -120,7 +127,7 @@ def _grade(args: argparse.Namespace) -> int:
                                      progress=lambda line: print(line, file=sys.stderr, flush=True))
             scheduler = cluster.scheduler_address
         job = ClassJob(course, args.assignment, source, limits, args.isolation, args.workers, scheduler, args.db_url,
-                       args.force, args.student, similarity=args.similarity)
+                       args.force, args.student, similarity=args.similarity, feedback=args.feedback)
         results = grade_class(job)
     except (Interrupted, KeyboardInterrupt) as stop:
         # Ctrl-C: one line, not a traceback; everything finished is saved (grades.csv included)
@@ -161,13 +168,14 @@ def _check(args: argparse.Namespace) -> int:
     from ..authoring.variants import Variant, variant_notebook, variants
     from ..grading.submission import grade_submission
 
+    started = time.monotonic()
     name = args.assignment
     source = THIS_REPO.source_notebook(name)
     cases = [("solution", "full", json.loads(source.read_text()), Variant(source, "full", {})),
              ("student version", "zero", json.loads(THIS_REPO.release_notebook(name).read_text()),
               Variant(source, "zero", {}))]
     cases += [(v.path.name, v.expect, variant_notebook(name, v), v) for v in variants(name)]
-    bad = 0
+    outcomes: list[tuple[str, bool]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, expect, nb, variant in cases:
             folder = Path(tmp) / label
@@ -181,10 +189,20 @@ def _check(args: argparse.Namespace) -> int:
                 ok = False
             if sorted(r.flags) != sorted(variant.flags) and expect != "zero":
                 ok = False
-            bad += not ok
+            outcomes.append((label, ok))
             print(f"{'ok ' if ok else 'BAD'} {label}: {r.score:g}/{r.max_score:g} expected {expect}; "
                   f"failed {failed or '-'}; flags {r.flags or '-'}; {r.status}; {r.seconds:.1f} s")
             for t in r.tests:
                 if not t.passed:
                     print(f"      {t.grade_id}: {t.message[:300]}")
-    return 1 if bad else 0
+    print(check_summary(name, outcomes, time.monotonic() - started))
+    return 0 if all(ok for _, ok in outcomes) else 1
+
+
+def check_summary(assignment: str, outcomes: list[tuple[str, bool]], seconds: float) -> str:
+    """The last lines of `check`: how many known submissions behaved as expected, which did not, the time
+    (after a screenful of per-submission lines, the verdict must not need scrolling back)."""
+    bad = [label for label, ok in outcomes if not ok]
+    line = (f"{assignment}: {len(outcomes) - len(bad)} of {len(outcomes)} known submissions as expected "
+            f"in {seconds:.1f} s")
+    return f"{line}\nnot as expected: {', '.join(bad)}" if bad else line
