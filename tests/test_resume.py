@@ -108,6 +108,13 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path, reference, how):
     done = _finished(course)
     kept = {s: (course / "autograded" / s / "adam" / "result.json").read_bytes() for s in done}
     assert 1 <= len(done) < len(students), f"interrupted too late to tell: {sorted(done)}"
+    if how == "SIGINT":  # Ctrl-C: one line, no traceback, exit 130, and every finished student in grades.csv
+        printed = (tmp_path / "first.log").read_text()
+        assert first.returncode == 130, printed[-2000:]
+        assert "Traceback" not in printed
+        assert re.search(rf"^interrupted: {len(done)} of {len(students)} graded in this run; run again to continue$",
+                         printed, re.M), printed[-2000:]
+        assert set(_rows(course)) == done
 
     second = grade_course(course)
     left = len(students) - len(done)

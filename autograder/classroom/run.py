@@ -39,6 +39,7 @@ class Writer:
         self.source = load_source(job.source)
         self.release = release_for(job.source)
         self.late = gradebook.late_penalties(job.course)
+        self.saved = 0  # results written in this run (result.json: what a run interrupted later keeps)
 
     def save(self, result: SubmissionResult, previous: "SubmissionResult | None") -> None:
         """result.json (atomically: a run interrupted here leaves the old result or the new, never half),
@@ -57,6 +58,7 @@ class Writer:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(result_json(result))
         os.replace(tmp, path)
+        self.saved += 1
         write_autograded(job.course, result, job.source, self.source, self.release)
         gradebook.record(self.db_url, result, job.source.stem, timestamp,
                          previous.manual_answers if previous is not None else None, self.late)
@@ -172,7 +174,7 @@ def grade_class(job: ClassJob) -> list[SubmissionResult]:
                 progress(result)
             finished = True
         except KeyboardInterrupt:
-            raise Interrupted(progress.done, len(tasks)) from None
+            raise Interrupted(writer.saved, len(tasks)) from None
         finally:
             close = getattr(stream, "close", None)
             if close is not None:
