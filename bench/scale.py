@@ -102,13 +102,14 @@ def timed(owner: object, name: str, totals: dict) -> Iterator[None]:
 
 def grade(course: Path, workers: int, extra: list[str]) -> dict:
     """Grade in this process with the class-level steps timed; the figures of the run."""
-    from autograder.classroom import feedback, gradebook, grades_csv, report, similarity
+    from autograder.classroom import autograded, feedback, gradebook, grades_csv, report, similarity
     from autograder.classroom.local import stop_fork_server
     from autograder.cli import main
 
     totals: dict = defaultdict(float)
     steps: list[tuple[object, str]] = [(gradebook, "record"), (gradebook, "ensure_assignment"),
-                                       (feedback, "write_feedback"), (grades_csv, "write_csv"),
+                                       (feedback, "write_feedback"), (autograded, "write_autograded"),
+                                       (grades_csv, "write_csv"),
                                        (similarity, "apply"), (report, "write_report")]
     started = time.perf_counter()
     with _all(timed(owner, name, totals) for owner, name in steps):
@@ -130,6 +131,7 @@ def grade(course: Path, workers: int, extra: list[str]) -> dict:
         "worker_peak_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "gradebook_s": round(totals["record"] + totals["ensure_assignment"], 2),
         "grades_csv_s": round(totals["write_csv"], 2), "feedback_s": round(totals["write_feedback"], 2),
+        "autograded_notebooks_s": round(totals["write_autograded"], 2),
         "similarity_s": round(totals["apply"], 2), "report_s": round(totals["write_report"], 2),
         "report_mb": round(report_path.stat().st_size / 2**20, 2) if report_path.is_file() else None,
     }
@@ -192,6 +194,7 @@ def interrupted(course: Path, workers: int, extra: list[str]) -> dict:
     graded_second = sum(1 for line in second.stderr.splitlines() if line.startswith("["))
     assert second.returncode == 0, second.stderr[-2000:]
     assert graded_second == n - kept, (graded_second, n, kept)  # nothing kept is graded again
+    assert first.returncode == 130, first.returncode  # Ctrl-C: one line and 130, not a traceback
     assert rows_after_first >= kept and len(scores(course)) == n, (rows_after_first, kept)
     return {"interrupted_after": graded_first, "kept": kept, "rows_after_interrupt": rows_after_first,
             "graded_on_resume": graded_second, "exit_code_on_interrupt": first.returncode}
@@ -255,7 +258,8 @@ def _summary(figures: list[dict]) -> None:
     if len(ns) == 2:
         w = max(wk for n, wk in by if n == ns[0])
         small, large = by[(ns[0], w)], by[(ns[1], w)]
-        for key in ("per_submission_s", "gradebook_s", "feedback_s", "similarity_s", "report_s"):
+        for key in ("per_submission_s", "gradebook_s", "feedback_s", "autograded_notebooks_s", "similarity_s",
+                    "report_s"):
             a, b = small[key] / small["n"], large[key] / large["n"]
             print(f"per submission at N={ns[0]} and N={ns[1]}: {key} {a:.4f} and {b:.4f} s")
 
