@@ -30,14 +30,20 @@ def source(cell: Any) -> str:
     return text if isinstance(text, str) else str(text)
 
 
-def without_hidden_tests(source: str) -> str:
-    """A test cell as nbgrader gives it to students: the hidden-test regions removed, with their markers."""
-    lines, hiding = [], False
+def without_region(source: str, region: str) -> str:
+    """`source` without nbgrader's `### BEGIN <region>` ... `### END <region>` blocks (markers included):
+    a cell as nbgrader gives it to students, for region "SOLUTION" or "HIDDEN TESTS"."""
+    lines, inside = [], False
     for line in source.splitlines(keepends=True):
-        if "### BEGIN HIDDEN TESTS" in line:
-            hiding = True
-        elif "### END HIDDEN TESTS" in line:
-            hiding = False
-        elif not hiding:
+        if f"### BEGIN {region}" in line:
+            inside = True
+        elif f"### END {region}" in line:
+            inside = False
+        elif not inside:
             lines.append(line)
     return "".join(lines)
+
+
+def without_hidden_tests(source: str) -> str:
+    """A test cell as students get it: its hidden tests left out."""
+    return without_region(source, "HIDDEN TESTS")

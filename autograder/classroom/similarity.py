@@ -103,15 +103,7 @@ def _marked(fp: Any, slices: Any) -> str:
 
 def _template(source: str) -> str:
     """A solution cell as students get it: the solution's lines left out."""
-    lines, inside = [], False
-    for line in source.splitlines():
-        if "### BEGIN SOLUTION" in line:
-            inside = True
-        elif "### END SOLUTION" in line:
-            inside = False
-        elif not inside:
-            lines.append(line)
-    return "\n".join(lines)
+    return cells.without_region(source, "SOLUTION")
 
 
 def _defined(source: str) -> list[str]:
