@@ -291,3 +291,5 @@ def test_the_numbers_are_right() -> None:
     sched = glued("schedules")
     assert sched["floor_ratio"] == pytest.approx((0.5 / 3) / (0.05 / 3.9))
     assert sched["floor_slow"] > 50  # "some fifty steps" was wrong: the page's own data says more
+    # the last of E epochs trains at ρ^(E−1), stepped once per epoch after it (not ρ^E)
+    assert sched["exp_shrink"] == pytest.approx(0.8 ** -(sched["epochs"] - 1))
