@@ -25,11 +25,13 @@ from .core import (
     CheckFailure,
     IntegrityFlag,
     ProbeError,
+    clip,
     compare,
     pick_device,
     probe,
     reference,
     student,
+    student_limit,
     to_data,
 )
 
@@ -105,10 +107,15 @@ def _backward(y: torch.Tensor, v: torch.Tensor, mode: str, retain: bool = False)
 
 def _output_facts(y: Any) -> dict:
     if not isinstance(y, torch.Tensor):
-        return {"tensor": False, "type": type(y).__name__}
-    return {"tensor": True, "dtype": str(y.dtype).replace("torch.", ""), "shape": list(y.shape),
-            "device": y.device.type, "requires_grad": bool(y.requires_grad),
-            "grad_fn": None if y.grad_fn is None else type(y.grad_fn).__name__}
+        return {"tensor": False, "type": clip(type(y).__name__)}
+    return {"tensor": True, "dtype": clip(str(y.dtype).replace("torch.", "")), "shape": list(y.shape),
+            "device": clip(y.device.type), "requires_grad": bool(y.requires_grad),
+            "grad_fn": None if y.grad_fn is None else clip(type(y.grad_fn).__name__)}
+
+
+def _too_big(y: Any, x: torch.Tensor) -> bool:
+    """An output with more entries than a probe sends (reply contracts): its facts alone say what is wrong."""
+    return isinstance(y, torch.Tensor) and y.numel() > student_limit(x.numel())
 
 
 @probe
@@ -128,7 +135,7 @@ def function_apply(namespace: dict, cls: str, case: dict, dtype: str = "float64"
     x_before, v_before = x.detach().clone(), v.clone()
     y = Function.apply(x, *args)
     facts = _output_facts(y)
-    if not facts["tensor"]:
+    if not facts["tensor"] or _too_big(y, x):
         return {"output": facts}
     out: dict[str, Any] = {"output": facts, "forward": to_data(y), "device": dev.type,
                            "shares_memory": _shares_memory(y, x),
@@ -137,7 +144,7 @@ def function_apply(namespace: dict, cls: str, case: dict, dtype: str = "float64"
         try:
             y.mul_(case["inplace"])
         except RuntimeError as error:  # torch refuses in-place changes of a view made inside a Function
-            return {**out, "inplace_error": str(error).split(". ")[0][:200]}
+            return {**out, "inplace_error": clip(str(error).split(". ")[0])}
         out["input_changed_by_inplace"] = not torch.equal(x.detach(), x_before)
     if not y.requires_grad:
         return {**out, "grad": None}
@@ -192,26 +199,31 @@ def function_jacobian(namespace: dict, cls: str, x: list, args: list, eps: float
     for j in range(n):
         xj = x0.clone().requires_grad_()
         y = Function.apply(xj, *args)
-        if not isinstance(y, torch.Tensor):
+        if not isinstance(y, torch.Tensor) or _too_big(y, x0):
             return {"output": _output_facts(y)}
         unit = torch.zeros_like(y).reshape(-1)
         unit[j] = 1.0
         y.backward(gradient=unit.reshape(y.shape))
         rows.append(to_data(xj.grad.reshape(-1)) if xj.grad is not None else None)
     plus, minus = [], []
+    width = None  # every output the same size (the reply's contract): one that changes is reported as it is
     with torch.no_grad():
         for i in range(n):
             step = torch.zeros(n, dtype=torch.float64, device=dev)
             step[i] = eps
-            plus.append(to_data(Function.apply(x0 + step.reshape(x0.shape), *args).reshape(-1)))
-            minus.append(to_data(Function.apply(x0 - step.reshape(x0.shape), *args).reshape(-1)))
+            for values, sign in ((plus, 1), (minus, -1)):
+                y = Function.apply(x0 + sign * step.reshape(x0.shape), *args)
+                if not isinstance(y, torch.Tensor) or _too_big(y, x0) or y.numel() != (width or y.numel()):
+                    return {"output": _output_facts(y)}
+                width = y.numel()
+                values.append(to_data(y.reshape(-1)))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             verdict: Any = bool(torch.autograd.gradcheck(lambda t: Function.apply(t, *args),
                                                          (x0.clone().requires_grad_(),), raise_exception=False))
     except Exception as error:
-        verdict = f"{type(error).__name__}: {error}"[:300]
+        verdict = clip(f"{type(error).__name__}: {error}", 300)
     return {"output": {"tensor": True}, "rows": rows, "plus": plus, "minus": minus, "gradcheck": verdict}
 
 
@@ -224,7 +236,7 @@ def function_graph(namespace: dict, cls: str, x: list, args: list, device: str =
     if not info["is_class"]:
         return info
     base = torch.autograd.Function
-    info["mro"] = [f"{k.__module__}.{k.__qualname__}" for k in klass.__mro__]
+    info["mro"] = [clip(f"{k.__module__}.{k.__qualname__}") for k in klass.__mro__[:64]]
     info["is_function"] = issubclass(klass, base)
     if not info["is_function"]:
         return info
@@ -245,8 +257,8 @@ def function_graph(namespace: dict, cls: str, x: list, args: list, device: str =
     info["saved"] = [{"shape": list(t.shape),
                       "is_x": t.shape == x0.shape and bool(torch.equal(t.detach(), x0.detach())),
                       "is_y": t.shape == y0.shape and bool(torch.equal(t.detach(), y0))}
-                     for t in saved if isinstance(t, torch.Tensor)]
-    info["ctx_tensors"] = sorted(k for k, val in vars(node).items() if isinstance(val, torch.Tensor))
+                     for t in saved[:32] if isinstance(t, torch.Tensor)]
+    info["ctx_tensors"] = sorted(clip(k) for k, val in vars(node).items() if isinstance(val, torch.Tensor))[:64]
     return info
 
 
@@ -385,6 +397,10 @@ def check_saves_for_backward(cls: str, x: list, args: Optional[list] = None) -> 
                            f"ctx.saved_tensors: torch then detects an in-place change of them before backward.")
 
 
+def _count(x: Any) -> int:
+    return sum(_count(v) for v in x) if isinstance(x, list) else 1
+
+
 def check_gradcheck(cls: str, points: list, args: Optional[list] = None, eps: float = 1e-6) -> None:
     """In float64 at each point: the Jacobian your backward gives equals the central differences of your
     forward (what torch.autograd.gradcheck checks, computed here), and gradcheck itself agrees."""
@@ -393,6 +409,9 @@ def check_gradcheck(cls: str, points: list, args: Optional[list] = None, eps: fl
         where = f"{cls} at x = {x} (float64)"
         got = _run(cls, "function_jacobian", where, x=x, args=args, eps=eps)
         _require_tensor(got["output"], where, cls)
+        if "rows" not in got:
+            raise CheckFailure(f"{where}: {cls}.apply gave an output of shape {tuple(got['output']['shape'])} for an x "
+                               f"of {_count(x)} entries: forward must return one value per entry of x.")
         if any(row is None for row in got["rows"]):
             raise CheckFailure(f"{where}: x.grad is None after backward: backward must return the gradient.")
         analytic = torch.tensor(got["rows"], dtype=torch.float64)           # [j, i] = d y_j / d x_i

@@ -33,6 +33,22 @@ TRIPWIRES: dict[str, int] = {}
 SWITCHED_OFF_MARK = "is switched off while grading"
 
 
+# What a probe sends must fit its reply contract (autograder/grading/replies.py): texts (type names,
+# class names, reprs) at most REPLY_TEXT characters, and a tensor whose size the student's code chose
+# with its values only up to student_limit(the expected size) entries (beyond it, its shape alone).
+REPLY_TEXT = 200
+
+
+def student_limit(expected: int) -> int:
+    """The most values a probe sends of a tensor of the student's making, `expected` being its right size."""
+    return 16 * int(expected) + 1024
+
+
+def clip(value: Any, most: int = REPLY_TEXT) -> str:
+    """A text for a reply: `str(value)`, cut to fit its contract."""
+    return str(value)[:most]
+
+
 def probe(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Register `fn(namespace, **kwargs) -> data` as a probe that a check can run remotely."""
     PROBES[fn.__name__] = fn
@@ -98,7 +114,7 @@ def class_info(namespace: dict, cls: str) -> dict:
     klass = namespace[cls]
     if not isinstance(klass, type):
         return {"is_class": False, "mro": []}
-    return {"is_class": True, "mro": [f"{k.__module__}.{k.__qualname__}" for k in klass.__mro__]}
+    return {"is_class": True, "mro": [clip(f"{k.__module__}.{k.__qualname__}") for k in klass.__mro__[:64]]}
 
 
 class LocalStudent:

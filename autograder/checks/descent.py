@@ -22,6 +22,7 @@ from .core import (
     CheckFailure,
     IntegrityFlag,
     ProbeError,
+    clip,
     compare,
     fired,
     format_pair,
@@ -29,6 +30,7 @@ from .core import (
     probe,
     reference,
     student,
+    student_limit,
     to_data,
     tripwire_counts,
 )
@@ -77,12 +79,19 @@ def _student_function(namespace: dict, name: str) -> Callable[..., Any]:
     return namespace[name]
 
 
-def _tensor_info(value: Any) -> dict:
-    """What a returned value is, as data: a tensor's values, dtype, shape, device and graph status."""
+def _tensor_info(value: Any, expected: int) -> dict:
+    """What a returned value is, as data: a tensor's values (up to student_limit(expected) of them: a tensor
+    far too big is known by its shape), dtype, shape, device and graph status."""
     if not isinstance(value, torch.Tensor):
-        return {"tensor": False, "type": type(value).__name__}
-    return {"tensor": True, "values": to_data(value), "dtype": str(value.dtype).replace("torch.", ""),
-            "shape": list(value.shape), "device": value.device.type, "requires_grad": bool(value.requires_grad)}
+        return {"tensor": False, "type": clip(type(value).__name__)}
+    values = to_data(value) if value.numel() <= student_limit(expected) else None
+    return {"tensor": True, "values": values, "dtype": clip(str(value.dtype).replace("torch.", "")),
+            "shape": list(value.shape), "device": clip(value.device.type), "requires_grad": bool(value.requires_grad)}
+
+
+def _sized(value: torch.Tensor, expected: int) -> Any:
+    """A tensor the student's code may have resized, as data (None when far too big)."""
+    return to_data(value) if value.numel() <= student_limit(expected) else None
 
 
 # ---- references: torch's own gradient descent -----------------------------------------------------
@@ -132,12 +141,12 @@ def gd_step_run(namespace: dict, shape: list, lr: float, calls: int = 1, dtype: 
         param.grad = grad.clone()
         out["grads"].append(to_data(grad))
         step(param, lr)
-        out["values"].append(to_data(param))
-        out["grads_after"].append(None if param.grad is None else to_data(param.grad))
+        out["values"].append(_sized(param, init.numel()))
+        out["grads_after"].append(None if param.grad is None else _sized(param.grad, init.numel()))
         out["leaf"].append(bool(param.is_leaf))
         out["requires_grad"].append(bool(param.requires_grad))
-        out["dtypes"].append(str(param.dtype).replace("torch.", ""))
-        out["devices"].append(param.device.type)
+        out["dtypes"].append(clip(str(param.dtype).replace("torch.", "")))
+        out["devices"].append(clip(param.device.type))
     out["torch_calls"] = fired(wires, tripwire_counts())
     return out
 
@@ -154,7 +163,7 @@ def gd_path_run(namespace: dict, function: str, start: list, lr: float, steps: i
     before = begin.detach().clone()
     wires = tripwire_counts()
     result = descend(LANDSCAPES[function], begin, lr, steps)
-    return {"result": _tensor_info(result), "device": dev.type, "start": to_data(before),
+    return {"result": _tensor_info(result, (steps + 1) * 2), "device": dev.type, "start": to_data(before),
             "start_changed": not torch.equal(begin.detach(), before),
             "start_requires_grad": bool(begin.requires_grad), "start_grad": begin.grad is not None,
             "torch_calls": fired(wires, tripwire_counts())}
@@ -178,7 +187,7 @@ def gd_many_run(namespace: dict, function: str, n: int, lr: float, steps: int, s
     before = starts.detach().clone()
     wires = tripwire_counts()
     result = descend(LANDSCAPES[function], starts, lr, steps)
-    return {"result": _tensor_info(result), "device": dev.type, "starts": to_data(before),
+    return {"result": _tensor_info(result, (steps + 1) * n * 2), "device": dev.type, "starts": to_data(before),
             "start_changed": not torch.equal(starts.detach(), before),
             "start_requires_grad": bool(starts.requires_grad), "start_grad": starts.grad is not None,
             "torch_calls": fired(wires, tripwire_counts())}
@@ -219,7 +228,7 @@ def gd_many_cost(namespace: dict, function: str, n: int, lr: float, steps: int, 
         result = descend(f, starts, lr, steps)
     seen = sorted({tuple(s) for s in shapes})
     size = result.numel() if isinstance(result, torch.Tensor) else -1
-    return {"calls": len(shapes), "shapes": [list(s) for s in seen][:5], "ops": counter.count, "size": size}
+    return {"calls": len(shapes), "shapes": [list(s)[:8] for s in seen][:5], "ops": counter.count, "size": size}
 
 
 @probe
@@ -237,7 +246,8 @@ def gd_hand_gradient(namespace: dict, shape: list, dtype: str = "float64", seed:
             result = gradient(x)
     else:
         result = gradient(x)
-    return {"x": to_data(before), "result": _tensor_info(result), "input_changed": not torch.equal(x, before),
+    return {"x": to_data(before), "result": _tensor_info(result, x.numel()),
+            "input_changed": not torch.equal(x, before),
             "autograd": counter.autograd}
 
 
@@ -250,7 +260,7 @@ def gd_reached(namespace: dict, endpoints: list, minima: list, radius: float, de
     centres = torch.tensor(minima, dtype=torch.float64, device=dev).reshape(-1, 2)
     p0, c0 = points.clone(), centres.clone()
     result = reached(points, centres, radius)
-    info = _tensor_info(result)
+    info = _tensor_info(result, len(points))
     if info["tensor"]:
         info["integer"] = not (result.is_floating_point() or result.is_complex() or result.dtype == torch.bool)
     unchanged = torch.equal(points.nan_to_num(1e300), p0.nan_to_num(1e300)) and torch.equal(centres, c0)
@@ -273,6 +283,9 @@ def _point(p: list) -> str:
 def _require_tensor(info: dict, where: str, name: str) -> None:
     if not info["tensor"]:
         raise CheckFailure(f"{where}: {name} returned a {info['type']}, not a torch.Tensor.")
+    if info["values"] is None:  # more entries than the probe sends (core.student_limit)
+        raise CheckFailure(f"{where}: {name} returned a tensor of shape {tuple(info['shape'])}, far more entries "
+                           f"than expected.")
 
 
 def _close(a: Any, b: Any, rtol: float = 1e-9, atol: float = 1e-12) -> bool:

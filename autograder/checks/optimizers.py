@@ -20,6 +20,7 @@ from .core import (
     CheckFailure,
     IntegrityFlag,
     ProbeError,
+    clip,
     compare,
     describe,
     differing,
@@ -148,7 +149,7 @@ def optimizer_run(namespace: dict, cls: str, groups: list, steps: int = 20, dtyp
             compute_grads(step)
             out = opt.step()
         returned.append(None if out is None else float(out.detach()) if isinstance(out, torch.Tensor)
-                        else float(out) if isinstance(out, (float, int)) else str(type(out)))
+                        else float(out) if isinstance(out, (float, int)) else clip(type(out)))
         trajectory.append([to_data(p) for p in params])
         if check_grads:
             grads.append([None if p.grad is None else to_data(p.grad) for p in params])
@@ -173,9 +174,21 @@ def optimizer_construct(namespace: dict, cls: str, options: dict) -> dict:
     try:
         opt = namespace[cls]([torch.zeros(2, requires_grad=True)], **options)
     except Exception as error:
-        return {"raised": type(error).__name__, "message": str(error)}
+        return {"raised": clip(type(error).__name__), "message": clip(error, 2000)}
     group = opt.param_groups[0]
-    return {"raised": None, "group": {k: to_data(v) for k, v in group.items() if k != "params"}}
+    return {"raised": None, "group": {clip(k, 100): _setting(v) for k, v in list(group.items())[:64] if k != "params"}}
+
+
+def _setting(value: Any) -> Any:
+    """A param group's value as data: a number, a bool, None, a short list of numbers (betas), else its repr."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)) and len(value) <= 16 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return [float(v) for v in value]
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return float(value.detach().reshape(()).to("cpu", torch.float64))
+    return clip(repr(value))
 
 
 # Where a correct float64 implementation's first step can differ from torch's by rounding alone: torch

@@ -26,6 +26,7 @@ from .core import (
     CheckFailure,
     IntegrityFlag,
     ProbeError,
+    clip,
     compare,
     describe,
     fired,
@@ -35,7 +36,7 @@ from .core import (
     probe,
     reference,
     student,
-    to_data,
+    student_limit,
     tripwire_counts,
 )
 
@@ -73,12 +74,16 @@ TORCH_SCHEDULERS = {
 }
 
 
-def _data(value: Any) -> Any:
-    """A learning rate (or a list of them) as data; what is not a number travels as its repr."""
-    try:
-        return to_data(value)
-    except (TypeError, ValueError):
-        return repr(value)[:80]
+def _data(value: Any, groups: int) -> Any:
+    """A learning rate (or a list of them, as get_last_lr() gives, up to student_limit(groups)) as data;
+    what is not a number travels as its repr (the reply's contract: grading/replies.py)."""
+    if isinstance(value, (list, tuple)) and len(value) <= student_limit(groups):
+        return [_data(v, 0) if not isinstance(v, (list, tuple)) else clip(repr(v), 80) for v in value]
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.detach().reshape(()).to("cpu", torch.float64).item()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return clip(repr(value), 80)
 
 
 @probe
@@ -108,9 +113,9 @@ def scheduler_run(namespace: dict, schedulers: list, lrs: list, epochs: int, res
     record: dict = {"lrs": [], "last_lrs": []}
 
     def snapshot(opt: torch.optim.Optimizer, scheds: list) -> None:
-        record["lrs"].append([_data(group["lr"]) for group in opt.param_groups])
+        record["lrs"].append([_data(group["lr"], 0) for group in opt.param_groups[:len(lrs)]])
         if last_lr:
-            record["last_lrs"].append([_data(s.get_last_lr()) for s in scheds])
+            record["last_lrs"].append([_data(s.get_last_lr(), len(lrs)) for s in scheds])
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's advice on call order: not the student's business here

@@ -20,12 +20,14 @@ from .core import (
     DTYPES,
     CheckFailure,
     ProbeError,
+    clip,
     compare,
     describe,
     pick_device,
     probe,
     reference,
     student,
+    student_limit,
     to_data,
 )
 
@@ -130,7 +132,7 @@ def _sym_as_bool(value: Any) -> Any:
         return bool(value)
     if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype == torch.bool:
         return bool(value.item())
-    return f"a {type(value).__name__}"
+    return clip(f"a {type(value).__name__}")
 
 
 @probe
@@ -142,15 +144,18 @@ def symmetry_build(namespace: dict, fn: str, sizes: list, activation: str, weigh
     dev = pick_device(device)
     net = namespace[fn](list(sizes), _sym_activation(activation), float(weight), float(bias))
     if not isinstance(net, nn.Module):
-        return {"module": type(net).__name__}
-    params = [{"name": name, "shape": list(p.shape), "min": float(p.detach().min()), "max": float(p.detach().max()),
-               "trainable": bool(p.requires_grad)} for name, p in net.named_parameters()]
+        return {"module": clip(type(net).__name__)}
+    params = [{"name": clip(name), "shape": list(p.shape), "min": float(p.detach().min()),
+               "max": float(p.detach().max()), "trainable": bool(p.requires_grad)}
+              for name, p in list(net.named_parameters())[:64]]
     net = net.to(device=dev, dtype=torch.float64)
     gen = torch.Generator().manual_seed(seed)
     x = 1.5 * torch.randn(n_inputs, sizes[0], generator=gen, dtype=torch.float64)
     with torch.no_grad():
         out = net(x.to(dev))
-    return {"module": None, "params": params, "outputs": to_data(out), "device": dev.type}
+    expected = n_inputs * sizes[-1]
+    outputs = to_data(out) if isinstance(out, torch.Tensor) and out.numel() <= student_limit(expected) else None
+    return {"module": None, "params": params, "outputs": outputs, "device": dev.type}
 
 
 @probe
@@ -169,10 +174,10 @@ def symmetry_report(namespace: dict, fn: str, model: dict, train: Optional[dict]
     shapes = {name: list(p.shape) for name, p in net.named_parameters()}
     report = namespace[fn](net, atol)
     if not isinstance(report, Mapping):
-        return {"spreads": spreads, "shapes": shapes, "report": None, "type": type(report).__name__,
+        return {"spreads": spreads, "shapes": shapes, "report": None, "type": clip(type(report).__name__),
                 "device": dev.type}
-    return {"spreads": spreads, "shapes": shapes, "report": {str(k): _sym_as_bool(v) for k, v in report.items()},
-            "type": "dict", "device": dev.type}
+    return {"spreads": spreads, "shapes": shapes, "type": "dict", "device": dev.type,
+            "report": {clip(k): _sym_as_bool(v) for k, v in list(report.items())[:64]}}
 
 
 def _sym_call(fn: str, case: dict) -> str:
