@@ -15,6 +15,7 @@ numpy and torch, and the chapter modules import from it in one line (`from .core
 import ast
 import json
 import math
+import pkgutil
 import re
 import traceback
 from typing import Any, Callable, Iterable, Optional
@@ -23,6 +24,15 @@ import numpy as np
 import torch
 
 PROBES: dict[str, Callable[..., Any]] = {}
+
+# Every optimizer torch.optim ships and their fused kernels (the base class, the schedulers, SWA's
+# averaging and the state utilities aside; `_multi_tensor` only renames the classes of the others):
+# the family the optimizer and gradient-descent chapters grade, switched off whole in their sandboxes,
+# because any of them is gradient descent under another name (RMSprop with alpha=1, eps=1 and ASGD
+# with lambd=0, alpha=0 take exactly the step θ − lr·g).
+TORCH_OPTIMIZERS = sorted(f"torch.optim.{m.name}" for m in pkgutil.iter_modules(torch.optim.__path__)
+                          if m.name not in {"optimizer", "lr_scheduler", "swa_utils", "_stateless", "_multi_tensor"})
+TORCH_OPTIMIZER_KERNELS = ["aten._fused_adam_", "aten._fused_adamw_", "aten._fused_sgd_", "aten._fused_adagrad_"]
 
 # Calls into torch's own implementations of the graded algorithms, counted while grading.
 # Each chapter module registers the dotted paths it must not be built on.

@@ -19,6 +19,8 @@ from torch.overrides import TorchFunctionMode
 from .core import (
     DTYPES,
     SWITCHED_OFF_MARK,
+    TORCH_OPTIMIZER_KERNELS,
+    TORCH_OPTIMIZERS,
     CheckFailure,
     IntegrityFlag,
     ProbeError,
@@ -35,8 +37,9 @@ from .core import (
     tripwire_counts,
 )
 
-# torch's SGD, switched off inside the sandbox while grading (autograder/switch_off.py).
-DESCENT_SWITCHED_OFF = ["torch.optim.sgd", "aten._fused_sgd_"]
+# torch's optimizers (SGD and every other: each is gradient descent under some setting), switched off
+# inside the sandbox while grading (autograder/switch_off.py).
+DESCENT_SWITCHED_OFF = TORCH_OPTIMIZERS + TORCH_OPTIMIZER_KERNELS
 
 
 # ---- test functions of points: a tensor (..., 2) in, a tensor (...) out ------------------------

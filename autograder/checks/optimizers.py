@@ -17,6 +17,8 @@ from .core import (
     DTYPES,
     SWITCHED_OFF_MARK,
     TOLERANCES,
+    TORCH_OPTIMIZER_KERNELS,
+    TORCH_OPTIMIZERS,
     CheckFailure,
     IntegrityFlag,
     ProbeError,
@@ -48,8 +50,7 @@ OPTIMIZER_TRIPWIRES = [
 
 # torch's own optimizers, switched off inside the sandbox while grading (autograder/switch_off.py): a graded
 # class cannot be built on them, whatever the submission does in its own process.
-OPTIMIZER_SWITCHED_OFF = ["torch.optim.adam", "torch.optim.adamw", "torch.optim.nadam", "torch.optim.radam",
-                          "torch.optim.sgd", "aten._fused_adam_", "aten._fused_adamw_", "aten._fused_sgd_"]
+OPTIMIZER_SWITCHED_OFF = TORCH_OPTIMIZERS + TORCH_OPTIMIZER_KERNELS
 
 # Names a student's optimizer source must not use (matched as whole identifiers, any case).
 ADAM_FAMILY = ["Adam", "NAdam", "AdamW", "RAdam", "_functional", "_fused_adam_", "_fused_adamw_",
