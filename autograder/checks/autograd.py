@@ -13,7 +13,6 @@ in every process), `args` (the extra arguments of `apply`, e.g. [lambd]), `grad`
 called), `again` (a second backward) and `dtype`.
 """
 
-import ast
 import warnings
 from typing import Any, Callable, Optional
 
@@ -32,12 +31,12 @@ from .core import (
     reference,
     student,
     student_limit,
+    subclass_in_source,
     to_data,
 )
 
-# torch's own softplus: StableSoftplus must compute the stable formula itself.
-SOFTPLUS_FAMILY = ["softplus", "Softplus"]
-# ... and its kernels under every name, switched off inside the sandbox while grading (switch_off.py):
+# torch's own softplus (StableSoftplus must compute the stable formula itself): its kernels under every
+# name, switched off inside the sandbox while grading (switch_off.py):
 # softplus (F.softplus, nn.Softplus, torch._C._nn.softplus, torch.ops.aten.softplus) and the kernels whose
 # formula is log(1 + eˣ) or its two-term log-sum-exp, stable as the exercise asks: −log σ(−x)
 # (F.logsigmoid), logaddexp(x, 0) (and base 2), logsumexp over [x, 0], log_softmax of [x, 0] (and so
@@ -481,42 +480,17 @@ def check_relative(cls: str, cases: list, rtol: float = 1e-6) -> None:
                            f"compute log(1 + t) for small t as torch.log1p(t), never 1 − (a number close to 1).")
 
 
-def attribute_uses(sources: list, forbidden: list) -> list[str]:
-    """Names from `forbidden` that the sources reach as an attribute (F.softplus, nn.Softplus), import or
-    getattr string: like core.forbidden_uses, except that a bare name is allowed, so a student's own
-    helper called `softplus` is not mistaken for torch's."""
-    banned = {f.lower() for f in forbidden}
-    hits = set()
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute):
-                words = [node.attr]
-            elif isinstance(node, ast.ImportFrom):
-                words = [a.name for a in node.names]
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                words = [node.value.strip()]
-            else:
-                words = []
-            hits.update(w for w in words if w.lower() in banned)
-    return sorted(hits)
-
-
 def check_own_softplus(cls: str, x: list) -> None:
-    """StableSoftplus computes the stable formula itself: torch's softplus (F.softplus, nn.Softplus) is
-    what it should implement, so using it is flagged."""
+    """StableSoftplus is your own formula: a class statement subclassing Function in your answers (read from the
+    source), whose values and gradient at x are right (numbers the grader checks), while torch's softplus is
+    switched off under all its names (behaviour: calling it is flagged). No name in the source is judged: a
+    helper called softplus, or a self-check against F.softplus, costs nothing."""
     try:
-        _run(cls, "function_apply", f"{cls}.apply(x) on x = {x}", case={"x": x}, dtype="float64")
+        check_custom_function(cls, [{"name": "own work", "x": x}])
     except CheckFailure as failure:
         if SWITCHED_OFF_MARK in str(failure):
             raise IntegrityFlag("uses-torch-softplus", f"{cls} uses torch's own softplus ({failure})")
-        raise
-    used = attribute_uses(student().sources(cls), SOFTPLUS_FAMILY)
-    if used:
-        raise IntegrityFlag("uses-torch-softplus",
-                            f"{cls} uses torch's own softplus ({', '.join(used)}): write the stable formula "
-                            f"yourself (log1p, exp, maximum, abs are fine).")
-
+        raise CheckFailure(f"{failure} Own work is judged on values that are right.")
+    problem = subclass_in_source(student().sources(cls), cls, ["Function"])
+    if problem:
+        raise CheckFailure(f"{problem}: write class {cls}(torch.autograd.Function) with forward and backward.")

@@ -307,6 +307,52 @@ def forbidden_uses(sources: Iterable[str], forbidden: Iterable[str]) -> list[str
     return sorted(hits)
 
 
+def _dotted(node: Any) -> Optional[str]:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        head = _dotted(node.value)
+        return f"{head}.{node.attr}" if head else None
+    return None
+
+
+def subclass_in_source(sources: Iterable[str], cls: str, bases: Iterable[str]) -> Optional[str]:
+    """Why the submitted source does not define `cls` by a class statement whose bases lead to one of torch's
+    `bases` (by their last name: Optimizer, LRScheduler...), through the classes and names it defines itself
+    (None: it does). Parsed, never run: what a class is cannot be taken from the sandbox's word."""
+    wanted = set(bases)
+    classes: dict[str, list] = {}
+    names: dict[str, str] = {}  # a name the source binds -> the dotted name it stands for
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                classes.setdefault(node.name, []).extend(_dotted(b) or "?" for b in node.bases)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.update({a.asname or a.name: f"{node.module}.{a.name}" for a in node.names})
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                names[node.targets[0].id] = _dotted(node.value) or "?"
+
+    def leads(name: str, seen: frozenset) -> bool:
+        head, _, rest = name.partition(".")
+        if head in seen:
+            return False
+        if head in classes and not rest:
+            return any(leads(b, seen | {head}) for b in classes[head])
+        if head in names:
+            return leads(names[head] + (f".{rest}" if rest else ""), seen | {head})
+        return name.rpartition(".")[2] in wanted and head not in classes
+
+    if cls not in classes:
+        return f"{cls} is not defined by a class statement in your answers"
+    if not any(leads(b, frozenset({cls})) for b in classes[cls]):
+        return f"{cls} is not a subclass of {' or '.join(sorted(wanted))} (class {cls}({', '.join(classes[cls])}))"
+    return None
+
+
 def install_tripwires(paths: Iterable[str]) -> None:
     """Count calls of the given torch callables (dotted paths), before any student code runs."""
     import importlib
