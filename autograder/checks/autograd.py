@@ -33,6 +33,7 @@ from .core import (
     student_limit,
     subclass_in_source,
     to_data,
+    written_in_source,
 )
 
 # torch's own softplus (StableSoftplus must compute the stable formula itself): its kernels under every
@@ -58,6 +59,9 @@ def _reversed_gradient(x: torch.Tensor, lambd: float) -> torch.Tensor:
     # The value of x (exactly: x - x.detach() is 0), but the derivative of the second term is -lambd.
     return x.detach() + (x - x.detach()) * -lambd
 
+
+# Reference-side code (GradReverse's stand-in), stubbed in the sandbox's copy of this module.
+AUTOGRAD_REFERENCE_ONLY = ["_reversed_gradient"]
 
 # The trusted side of every comparison, by the name of the graded class.
 FUNCTION_REFERENCES: dict[str, tuple[str, Callable[..., torch.Tensor]]] = {
@@ -481,16 +485,17 @@ def check_relative(cls: str, cases: list, rtol: float = 1e-6) -> None:
 
 
 def check_own_softplus(cls: str, x: list) -> None:
-    """StableSoftplus is your own formula: a class statement subclassing Function in your answers (read from the
-    source), whose values and gradient at x are right (numbers the grader checks), while torch's softplus is
-    switched off under all its names (behaviour: calling it is flagged). No name in the source is judged: a
-    helper called softplus, or a self-check against F.softplus, costs nothing."""
+    """StableSoftplus is your own formula: a class statement subclassing Function in your answers, with a
+    forward of its own (read from the source, never from the sandbox's word), that runs at x while torch's
+    softplus is switched off under all its names (behaviour: calling it is flagged). No name in the source is
+    judged: a helper called softplus, or a self-check against F.softplus, costs nothing."""
     try:
-        check_custom_function(cls, [{"name": "own work", "x": x}])
+        _run(cls, "function_apply", f"{cls}.apply(x) on x = {x}", case={"x": x}, dtype="float64")
     except CheckFailure as failure:
         if SWITCHED_OFF_MARK in str(failure):
             raise IntegrityFlag("uses-torch-softplus", f"{cls} uses torch's own softplus ({failure})")
-        raise CheckFailure(f"{failure} Own work is judged on values that are right.")
-    problem = subclass_in_source(student().sources(cls), cls, ["Function"])
+        raise
+    sources = student().sources(cls)
+    problem = subclass_in_source(sources, cls, ["Function"]) or written_in_source(sources, cls, ["forward"])
     if problem:
         raise CheckFailure(f"{problem}: write class {cls}(torch.autograd.Function) with forward and backward.")

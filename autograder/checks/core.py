@@ -316,6 +316,39 @@ def _dotted(node: Any) -> Optional[str]:
     return None
 
 
+def _written(node: Any) -> bool:
+    """A function whose body is more than a docstring, `pass`, `...` or `raise NotImplementedError` (the template)."""
+    for stmt in node.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Raise) and "NotImplementedError" in ast.dump(stmt):
+            continue
+        return True
+    return False
+
+
+def written_in_source(sources: Iterable[str], name: str, methods: Iterable[str] = ()) -> Optional[str]:
+    """Why the submitted source holds no code of its own for `name` (None: it does): a function `name`, or a
+    class `name` with one of `methods`, whose body is more than the template's `raise NotImplementedError()`.
+    Parsed, never run: that the graded code is there cannot be taken from the sandbox's word."""
+    wanted = set(methods)
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name and _written(node):
+                return None
+            if isinstance(node, ast.ClassDef) and node.name == name and any(
+                    isinstance(m, ast.FunctionDef) and m.name in wanted and _written(m) for m in node.body):
+                return None
+    what = f"{name}'s {' or '.join(sorted(wanted))}" if wanted else name
+    return f"your answers hold no code of your own for {what} yet"
+
+
 def subclass_in_source(sources: Iterable[str], cls: str, bases: Iterable[str]) -> Optional[str]:
     """Why the submitted source does not define `cls` by a class statement whose bases lead to one of torch's
     `bases` (by their last name: Optimizer, LRScheduler...), through the classes and names it defines itself

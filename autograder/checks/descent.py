@@ -35,6 +35,7 @@ from .core import (
     student_limit,
     to_data,
     tripwire_counts,
+    written_in_source,
 )
 
 # torch's optimizers (SGD and every other: each is gradient descent under some setting), switched off
@@ -123,6 +124,10 @@ def _autograd_gradient(x: torch.Tensor) -> torch.Tensor:
     point = x.detach().clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(_sin_cos(point).sum(), point)
     return grad
+
+
+# Reference-side code (torch's SGD, autograd's gradient), stubbed in the sandbox's copy of this module.
+DESCENT_REFERENCE_ONLY = ["_sgd_step", "_sgd_path", "_sgd_paths", "_autograd_gradient"]
 
 
 # ---- probes -------------------------------------------------------------------------------------
@@ -706,31 +711,30 @@ def check_reached_minima(cases: list) -> None:
 # ---- own work ----------------------------------------------------------------------------------------
 def check_descent_own_work() -> None:
     """The step and the trajectories are your own update: while torch's optimizers are switched off (calling
-    one is flagged), at least one of the three functions runs and follows torch.optim.SGD on a short case
-    (numbers the grader checks). No name in the source is judged."""
+    one is flagged), at least one of the three functions is written in your answers (read from the source,
+    never from the sandbox's word) and runs. No name in the source is judged; the numbers are for the other
+    tests."""
     runs = {
-        "gradient_descent_step": ({"shape": [3], "lr": 0.1, "calls": 2}, _run_step,
-                                  lambda got, want: (got["values"], want["values"])),
-        "gradient_descent": ({"function": "bowl", "start": [0.5, 0.5], "lr": 0.1, "steps": 3}, _run_path,
-                             lambda got, want: (got["result"].get("values"), want["result"]["values"])),
-        "gradient_descent_many": ({"function": "bowl", "n": 3, "lr": 0.1, "steps": 3}, _run_many,
-                                  lambda got, want: (got["result"].get("values"), want["result"]["values"])),
+        "gradient_descent_step": ("gd_step_run", {"shape": [3], "lr": 0.1, "calls": 2}),
+        "gradient_descent": ("gd_path_run", {"function": "bowl", "start": [0.5, 0.5], "lr": 0.1, "steps": 3}),
+        "gradient_descent_many": ("gd_many_run", {"function": "bowl", "n": 3, "lr": 0.1, "steps": 3}),
     }
-    used, ran, errors = [], [], []
-    for name, (case, run, pick) in runs.items():
+    used, ran, errors = [], 0, []
+    for name, (probe_name, kwargs) in runs.items():
         try:
-            got, want, _ = run(case)
-        except CheckFailure as failure:  # not written yet: its own tests fail; check the others
-            if SWITCHED_OFF_MARK in str(failure):
+            student().probe(probe_name, **kwargs)
+        except ProbeError as error:  # not written yet: its own tests fail; check the others
+            if SWITCHED_OFF_MARK in error.message:
                 used.append(f"{name} calls torch's optimizers")
-            errors.append(str(failure))
+            errors.append(f"{name}: {error.describe()}")
             continue
-        if _close(*pick(got, want)):
-            ran.append(name)
-        else:
-            errors.append(f"{name} does not follow torch.optim.SGD yet")
+        problem = written_in_source(student().sources(name), name)
+        if problem:
+            errors.append(problem)
+            continue
+        ran += 1
     if used:
         raise IntegrityFlag("uses-torch-sgd", f"{'; '.join(used)}: write the update yourself.")
     if not ran:
-        raise CheckFailure(f"None of the three functions follows torch.optim.SGD on a short case yet "
-                           f"({'; '.join(e[:200] for e in errors)}): own work is judged on a run that does.")
+        raise CheckFailure(f"None of the three functions is written and runs yet ({'; '.join(errors)}): nothing "
+                           f"to check.")

@@ -38,6 +38,7 @@ from .core import (
     student_limit,
     subclass_in_source,
     tripwire_counts,
+    written_in_source,
 )
 
 # Every scheduler torch ships, but the base class the student must build on.
@@ -63,6 +64,9 @@ def torch_warmup_cosine(optimizer: torch.optim.Optimizer, warmup_steps: int, T_m
     cosine = lr_scheduler.CosineAnnealingLR(optimizer, T_max=T_max, eta_min=eta_min)
     return lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])
 
+
+# Reference-side code (the warm-up built of torch's schedulers), stubbed in the sandbox's copy of this module.
+SCHEDULER_REFERENCE_ONLY = ["torch_warmup_cosine"]
 
 # The student's class -> what it is compared with.
 TORCH_SCHEDULERS = {
@@ -340,22 +344,20 @@ def check_chained_schedulers(cases: list) -> None:
 
 
 def check_scheduler_own_work(cls: str, options: dict, lrs: Optional[list] = None) -> None:
-    """`cls` is your own work: a class statement in your answers subclassing LRScheduler (read from the source),
-    whose run follows torch's schedule (numbers the grader checks), while torch's schedulers are switched off
-    (behaviour: calling one is flagged). No name in the source is judged: a self-check against torch's
-    scheduler costs nothing."""
-    case = {"schedulers": [[cls, options]], "lrs": lrs or [0.1], "epochs": 6}
+    """`cls` is your own work: a class statement in your answers subclassing LRScheduler, with a get_lr() (or
+    step()) of its own (read from the source, never from the sandbox's word), that runs while torch's
+    schedulers are switched off (behaviour: calling one is flagged). No name in the source is judged: a
+    self-check against torch's scheduler costs nothing. Whether its lrs are right is for the other tests."""
     try:
-        run = _student_run(case)
+        student().probe("scheduler_run", schedulers=[[cls, options]], lrs=lrs or [0.1], epochs=6, last_lr=False)
     except ProbeError as error:
         if SWITCHED_OFF_MARK in error.message:
             raise IntegrityFlag("uses-torch-scheduler", f"While checking {cls}: your schedulers are built on "
                                                         f"torch's own ({error.describe()}). Subclass LRScheduler "
                                                         f"only, and compute the learning rates yourself.")
         raise CheckFailure(f"{cls} does not run yet ({error.describe()}): nothing to check.")
-    problem = subclass_in_source(student().sources(cls), cls, ["LRScheduler", "_LRScheduler"])
+    sources = student().sources(cls)
+    problem = subclass_in_source(sources, cls, ["LRScheduler", "_LRScheduler"]) or written_in_source(
+        sources, cls, ["get_lr", "_get_closed_form_lr", "step"])
     if problem:
         raise CheckFailure(f"{problem}: write class {cls}(LRScheduler) and compute the learning rates yourself.")
-    if not _same_lrs(run["lrs"], _torch_run(case)["lrs"]):
-        raise CheckFailure(f"{_case_title(case)}: your lrs do not follow torch's yet; own work is judged on a run "
-                           f"that does (the schedule's own tests say what differs).")

@@ -333,15 +333,11 @@ def _symmetry_build(a: dict, d: Any) -> None:
 
 
 def _symmetry_report(a: dict, d: Any) -> None:
-    names = 2 * (len(a["model"]["sizes"]) - 1)  # a weight and a bias per Linear layer of the spec
-
     def report(v: Any, where: str) -> None:  # the student's dict: its names and values as it chose them
         if v is not None:
             _named(v, where, lambda x, at: isinstance(x, bool) or text(x, at))
 
-    record(d, "reply", {"spreads": lambda v, w: _named(v, w, number, n=names), "report": report, "type": text,
-                        "device": text,
-                        "shapes": lambda v, w: _named(v, w, lambda s, at: shape_of(s, at, 2**40), n=names)})
+    record(d, "reply", {"report": report, "type": text, "device": text})
 
 
 CONTRACTS: dict[str, Callable[[dict, Any], None]] = {
