@@ -375,11 +375,11 @@ def test_patched_comparisons_change_nothing(graded):
 
 
 def test_replacing_the_reference_changes_nothing(graded):
-    """torch.optim.Adam = MyAdam inside the sandbox: the reference is computed in the grader; naming
-    torch's Adam in the answer flags it."""
+    """torch.optim.Adam = MyAdam inside the sandbox: the reference is computed in the grader. Naming torch's
+    Adam in the answer costs nothing (own work is judged by behaviour and similarity, not spelling)."""
     row = _row(graded, "replaces-reference")
-    assert _score(row) == (22, 40) and row["status"] == "ok" and row["flags"] == "uses-torch-adam"
-    assert failed_tests(graded["course"], "replaces-reference") == sorted(WRONG_FAILS + ["adam-own-work"])
+    assert _score(row) == (23, 40) and row["status"] == "ok" and row["flags"] == ""
+    assert failed_tests(graded["course"], "replaces-reference") == WRONG_FAILS
 
 
 def test_always_equal_objects_do_not_pass(graded):

@@ -13,7 +13,6 @@ in every process), `args` (the extra arguments of `apply`, e.g. [lambd]), `grad`
 called), `again` (a second backward) and `dtype`.
 """
 
-import ast
 import warnings
 from typing import Any, Callable, Optional
 
@@ -25,19 +24,28 @@ from .core import (
     CheckFailure,
     IntegrityFlag,
     ProbeError,
+    clip,
     compare,
     pick_device,
     probe,
     reference,
     student,
+    student_limit,
+    subclass_in_source,
     to_data,
+    written_in_source,
 )
 
-# torch's own softplus: StableSoftplus must compute the stable formula itself.
-SOFTPLUS_FAMILY = ["softplus", "Softplus"]
-# ... and its kernel (behind F.softplus and nn.Softplus), switched off inside the sandbox while grading
-# (autograder/switch_off.py).
-AUTOGRAD_SWITCHED_OFF = ["aten.softplus"]
+# torch's own softplus (StableSoftplus must compute the stable formula itself): its kernels under every
+# name, switched off inside the sandbox while grading (switch_off.py):
+# softplus (F.softplus, nn.Softplus, torch._C._nn.softplus, torch.ops.aten.softplus) and the kernels whose
+# formula is log(1 + eˣ) or its two-term log-sum-exp, stable as the exercise asks: −log σ(−x)
+# (F.logsigmoid), logaddexp(x, 0) (and base 2), logsumexp over [x, 0], log_softmax of [x, 0] (and so
+# cross_entropy), binary_cross_entropy_with_logits(x, 0) and soft_margin_loss(x, −1). The building
+# blocks (exp, log1p, maximum, abs, sigmoid for the derivative) stay.
+AUTOGRAD_SWITCHED_OFF = ["aten.softplus", "aten.log_sigmoid_forward", "aten.logaddexp", "aten.logaddexp2",
+                         "aten.logsumexp", "aten._log_softmax", "aten.binary_cross_entropy_with_logits",
+                         "aten.soft_margin_loss"]
 
 
 class _StandIn:
@@ -51,6 +59,9 @@ def _reversed_gradient(x: torch.Tensor, lambd: float) -> torch.Tensor:
     # The value of x (exactly: x - x.detach() is 0), but the derivative of the second term is -lambd.
     return x.detach() + (x - x.detach()) * -lambd
 
+
+# Reference-side code (GradReverse's stand-in), stubbed in the sandbox's copy of this module.
+AUTOGRAD_REFERENCE_ONLY = ["_reversed_gradient"]
 
 # The trusted side of every comparison, by the name of the graded class.
 FUNCTION_REFERENCES: dict[str, tuple[str, Callable[..., torch.Tensor]]] = {
@@ -105,10 +116,15 @@ def _backward(y: torch.Tensor, v: torch.Tensor, mode: str, retain: bool = False)
 
 def _output_facts(y: Any) -> dict:
     if not isinstance(y, torch.Tensor):
-        return {"tensor": False, "type": type(y).__name__}
-    return {"tensor": True, "dtype": str(y.dtype).replace("torch.", ""), "shape": list(y.shape),
-            "device": y.device.type, "requires_grad": bool(y.requires_grad),
-            "grad_fn": None if y.grad_fn is None else type(y.grad_fn).__name__}
+        return {"tensor": False, "type": clip(type(y).__name__)}
+    return {"tensor": True, "dtype": clip(str(y.dtype).replace("torch.", "")), "shape": list(y.shape),
+            "device": clip(y.device.type), "requires_grad": bool(y.requires_grad),
+            "grad_fn": None if y.grad_fn is None else clip(type(y.grad_fn).__name__)}
+
+
+def _too_big(y: Any, x: torch.Tensor) -> bool:
+    """An output with more entries than a probe sends (reply contracts): its facts alone say what is wrong."""
+    return isinstance(y, torch.Tensor) and y.numel() > student_limit(x.numel())
 
 
 @probe
@@ -128,7 +144,7 @@ def function_apply(namespace: dict, cls: str, case: dict, dtype: str = "float64"
     x_before, v_before = x.detach().clone(), v.clone()
     y = Function.apply(x, *args)
     facts = _output_facts(y)
-    if not facts["tensor"]:
+    if not facts["tensor"] or _too_big(y, x):
         return {"output": facts}
     out: dict[str, Any] = {"output": facts, "forward": to_data(y), "device": dev.type,
                            "shares_memory": _shares_memory(y, x),
@@ -137,7 +153,7 @@ def function_apply(namespace: dict, cls: str, case: dict, dtype: str = "float64"
         try:
             y.mul_(case["inplace"])
         except RuntimeError as error:  # torch refuses in-place changes of a view made inside a Function
-            return {**out, "inplace_error": str(error).split(". ")[0][:200]}
+            return {**out, "inplace_error": clip(str(error).split(". ")[0])}
         out["input_changed_by_inplace"] = not torch.equal(x.detach(), x_before)
     if not y.requires_grad:
         return {**out, "grad": None}
@@ -192,26 +208,31 @@ def function_jacobian(namespace: dict, cls: str, x: list, args: list, eps: float
     for j in range(n):
         xj = x0.clone().requires_grad_()
         y = Function.apply(xj, *args)
-        if not isinstance(y, torch.Tensor):
+        if not isinstance(y, torch.Tensor) or _too_big(y, x0):
             return {"output": _output_facts(y)}
         unit = torch.zeros_like(y).reshape(-1)
         unit[j] = 1.0
         y.backward(gradient=unit.reshape(y.shape))
         rows.append(to_data(xj.grad.reshape(-1)) if xj.grad is not None else None)
     plus, minus = [], []
+    width = None  # every output the same size (the reply's contract): one that changes is reported as it is
     with torch.no_grad():
         for i in range(n):
             step = torch.zeros(n, dtype=torch.float64, device=dev)
             step[i] = eps
-            plus.append(to_data(Function.apply(x0 + step.reshape(x0.shape), *args).reshape(-1)))
-            minus.append(to_data(Function.apply(x0 - step.reshape(x0.shape), *args).reshape(-1)))
+            for values, sign in ((plus, 1), (minus, -1)):
+                y = Function.apply(x0 + sign * step.reshape(x0.shape), *args)
+                if not isinstance(y, torch.Tensor) or _too_big(y, x0) or y.numel() != (width or y.numel()):
+                    return {"output": _output_facts(y)}
+                width = y.numel()
+                values.append(to_data(y.reshape(-1)))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             verdict: Any = bool(torch.autograd.gradcheck(lambda t: Function.apply(t, *args),
                                                          (x0.clone().requires_grad_(),), raise_exception=False))
     except Exception as error:
-        verdict = f"{type(error).__name__}: {error}"[:300]
+        verdict = clip(f"{type(error).__name__}: {error}", 300)
     return {"output": {"tensor": True}, "rows": rows, "plus": plus, "minus": minus, "gradcheck": verdict}
 
 
@@ -224,7 +245,7 @@ def function_graph(namespace: dict, cls: str, x: list, args: list, device: str =
     if not info["is_class"]:
         return info
     base = torch.autograd.Function
-    info["mro"] = [f"{k.__module__}.{k.__qualname__}" for k in klass.__mro__]
+    info["mro"] = [clip(f"{k.__module__}.{k.__qualname__}") for k in klass.__mro__[:64]]
     info["is_function"] = issubclass(klass, base)
     if not info["is_function"]:
         return info
@@ -245,8 +266,8 @@ def function_graph(namespace: dict, cls: str, x: list, args: list, device: str =
     info["saved"] = [{"shape": list(t.shape),
                       "is_x": t.shape == x0.shape and bool(torch.equal(t.detach(), x0.detach())),
                       "is_y": t.shape == y0.shape and bool(torch.equal(t.detach(), y0))}
-                     for t in saved if isinstance(t, torch.Tensor)]
-    info["ctx_tensors"] = sorted(k for k, val in vars(node).items() if isinstance(val, torch.Tensor))
+                     for t in saved[:32] if isinstance(t, torch.Tensor)]
+    info["ctx_tensors"] = sorted(clip(k) for k, val in vars(node).items() if isinstance(val, torch.Tensor))[:64]
     return info
 
 
@@ -385,6 +406,10 @@ def check_saves_for_backward(cls: str, x: list, args: Optional[list] = None) -> 
                            f"ctx.saved_tensors: torch then detects an in-place change of them before backward.")
 
 
+def _count(x: Any) -> int:
+    return sum(_count(v) for v in x) if isinstance(x, list) else 1
+
+
 def check_gradcheck(cls: str, points: list, args: Optional[list] = None, eps: float = 1e-6) -> None:
     """In float64 at each point: the Jacobian your backward gives equals the central differences of your
     forward (what torch.autograd.gradcheck checks, computed here), and gradcheck itself agrees."""
@@ -393,6 +418,9 @@ def check_gradcheck(cls: str, points: list, args: Optional[list] = None, eps: fl
         where = f"{cls} at x = {x} (float64)"
         got = _run(cls, "function_jacobian", where, x=x, args=args, eps=eps)
         _require_tensor(got["output"], where, cls)
+        if "rows" not in got:
+            raise CheckFailure(f"{where}: {cls}.apply gave an output of shape {tuple(got['output']['shape'])} for an x "
+                               f"of {_count(x)} entries: forward must return one value per entry of x.")
         if any(row is None for row in got["rows"]):
             raise CheckFailure(f"{where}: x.grad is None after backward: backward must return the gradient.")
         analytic = torch.tensor(got["rows"], dtype=torch.float64)           # [j, i] = d y_j / d x_i
@@ -456,42 +484,18 @@ def check_relative(cls: str, cases: list, rtol: float = 1e-6) -> None:
                            f"compute log(1 + t) for small t as torch.log1p(t), never 1 − (a number close to 1).")
 
 
-def attribute_uses(sources: list, forbidden: list) -> list[str]:
-    """Names from `forbidden` that the sources reach as an attribute (F.softplus, nn.Softplus), import or
-    getattr string: like core.forbidden_uses, except that a bare name is allowed, so a student's own
-    helper called `softplus` is not mistaken for torch's."""
-    banned = {f.lower() for f in forbidden}
-    hits = set()
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute):
-                words = [node.attr]
-            elif isinstance(node, ast.ImportFrom):
-                words = [a.name for a in node.names]
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                words = [node.value.strip()]
-            else:
-                words = []
-            hits.update(w for w in words if w.lower() in banned)
-    return sorted(hits)
-
-
 def check_own_softplus(cls: str, x: list) -> None:
-    """StableSoftplus computes the stable formula itself: torch's softplus (F.softplus, nn.Softplus) is
-    what it should implement, so using it is flagged."""
+    """StableSoftplus is your own formula: a class statement subclassing Function in your answers, with a
+    forward of its own (read from the source, never from the sandbox's word), that runs at x while torch's
+    softplus is switched off under all its names (behaviour: calling it is flagged). No name in the source is
+    judged: a helper called softplus, or a self-check against F.softplus, costs nothing."""
     try:
         _run(cls, "function_apply", f"{cls}.apply(x) on x = {x}", case={"x": x}, dtype="float64")
     except CheckFailure as failure:
         if SWITCHED_OFF_MARK in str(failure):
             raise IntegrityFlag("uses-torch-softplus", f"{cls} uses torch's own softplus ({failure})")
         raise
-    used = attribute_uses(student().sources(cls), SOFTPLUS_FAMILY)
-    if used:
-        raise IntegrityFlag("uses-torch-softplus",
-                            f"{cls} uses torch's own softplus ({', '.join(used)}): write the stable formula "
-                            f"yourself (log1p, exp, maximum, abs are fine).")
-
+    sources = student().sources(cls)
+    problem = subclass_in_source(sources, cls, ["Function"]) or written_in_source(sources, cls, ["forward"])
+    if problem:
+        raise CheckFailure(f"{problem}: write class {cls}(torch.autograd.Function) with forward and backward.")

@@ -15,6 +15,7 @@ numpy and torch, and the chapter modules import from it in one line (`from .core
 import ast
 import json
 import math
+import pkgutil
 import re
 import traceback
 from typing import Any, Callable, Iterable, Optional
@@ -24,6 +25,15 @@ import torch
 
 PROBES: dict[str, Callable[..., Any]] = {}
 
+# Every optimizer torch.optim ships and their fused kernels (the base class, the schedulers, SWA's
+# averaging and the state utilities aside; `_multi_tensor` only renames the classes of the others):
+# the family the optimizer and gradient-descent chapters grade, switched off whole in their sandboxes,
+# because any of them is gradient descent under another name (RMSprop with alpha=1, eps=1 and ASGD
+# with lambd=0, alpha=0 take exactly the step θ − lr·g).
+TORCH_OPTIMIZERS = sorted(f"torch.optim.{m.name}" for m in pkgutil.iter_modules(torch.optim.__path__)
+                          if m.name not in {"optimizer", "lr_scheduler", "swa_utils", "_stateless", "_multi_tensor"})
+TORCH_OPTIMIZER_KERNELS = ["aten._fused_adam_", "aten._fused_adamw_", "aten._fused_sgd_", "aten._fused_adagrad_"]
+
 # Calls into torch's own implementations of the graded algorithms, counted while grading.
 # Each chapter module registers the dotted paths it must not be built on.
 TRIPWIRES: dict[str, int] = {}
@@ -31,6 +41,22 @@ TRIPWIRES: dict[str, int] = {}
 # In the message of every stub that stands in for torch's own implementation of a graded algorithm
 # while grading (autograder/switch_off.py): a check that meets it knows the code called torch's.
 SWITCHED_OFF_MARK = "is switched off while grading"
+
+
+# What a probe sends must fit its reply contract (autograder/grading/replies.py): texts (type names,
+# class names, reprs) at most REPLY_TEXT characters, and a tensor whose size the student's code chose
+# with its values only up to student_limit(the expected size) entries (beyond it, its shape alone).
+REPLY_TEXT = 200
+
+
+def student_limit(expected: int) -> int:
+    """The most values a probe sends of a tensor of the student's making, `expected` being its right size."""
+    return 16 * int(expected) + 1024
+
+
+def clip(value: Any, most: int = REPLY_TEXT) -> str:
+    """A text for a reply: `str(value)`, cut to fit its contract."""
+    return str(value)[:most]
 
 
 def probe(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -98,7 +124,7 @@ def class_info(namespace: dict, cls: str) -> dict:
     klass = namespace[cls]
     if not isinstance(klass, type):
         return {"is_class": False, "mro": []}
-    return {"is_class": True, "mro": [f"{k.__module__}.{k.__qualname__}" for k in klass.__mro__]}
+    return {"is_class": True, "mro": [clip(f"{k.__module__}.{k.__qualname__}") for k in klass.__mro__[:64]]}
 
 
 class LocalStudent:
@@ -279,6 +305,85 @@ def forbidden_uses(sources: Iterable[str], forbidden: Iterable[str]) -> list[str
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _DOTTED.match(node.value):
                 hits.update(p for p in node.value.strip().split(".") if p in exact)
     return sorted(hits)
+
+
+def _dotted(node: Any) -> Optional[str]:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        head = _dotted(node.value)
+        return f"{head}.{node.attr}" if head else None
+    return None
+
+
+def _written(node: Any) -> bool:
+    """A function whose body is more than a docstring, `pass`, `...` or `raise NotImplementedError` (the template)."""
+    for stmt in node.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Raise) and "NotImplementedError" in ast.dump(stmt):
+            continue
+        return True
+    return False
+
+
+def written_in_source(sources: Iterable[str], name: str, methods: Iterable[str] = ()) -> Optional[str]:
+    """Why the submitted source holds no code of its own for `name` (None: it does): a function `name`, or a
+    class `name` with one of `methods`, whose body is more than the template's `raise NotImplementedError()`.
+    Parsed, never run: that the graded code is there cannot be taken from the sandbox's word."""
+    wanted = set(methods)
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name and _written(node):
+                return None
+            if isinstance(node, ast.ClassDef) and node.name == name and any(
+                    isinstance(m, ast.FunctionDef) and m.name in wanted and _written(m) for m in node.body):
+                return None
+    what = f"{name}'s {' or '.join(sorted(wanted))}" if wanted else name
+    return f"your answers hold no code of your own for {what} yet"
+
+
+def subclass_in_source(sources: Iterable[str], cls: str, bases: Iterable[str]) -> Optional[str]:
+    """Why the submitted source does not define `cls` by a class statement whose bases lead to one of torch's
+    `bases` (by their last name: Optimizer, LRScheduler...), through the classes and names it defines itself
+    (None: it does). Parsed, never run: what a class is cannot be taken from the sandbox's word."""
+    wanted = set(bases)
+    classes: dict[str, list] = {}
+    names: dict[str, str] = {}  # a name the source binds -> the dotted name it stands for
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                classes.setdefault(node.name, []).extend(_dotted(b) or "?" for b in node.bases)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.update({a.asname or a.name: f"{node.module}.{a.name}" for a in node.names})
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                names[node.targets[0].id] = _dotted(node.value) or "?"
+
+    def leads(name: str, seen: frozenset) -> bool:
+        head, _, rest = name.partition(".")
+        if head in seen:
+            return False
+        if head in classes and not rest:
+            return any(leads(b, seen | {head}) for b in classes[head])
+        if head in names:
+            return leads(names[head] + (f".{rest}" if rest else ""), seen | {head})
+        return name.rpartition(".")[2] in wanted and head not in classes
+
+    if cls not in classes:
+        return f"{cls} is not defined by a class statement in your answers"
+    if not any(leads(b, frozenset({cls})) for b in classes[cls]):
+        return f"{cls} is not a subclass of {' or '.join(sorted(wanted))} (class {cls}({', '.join(classes[cls])}))"
+    return None
 
 
 def install_tripwires(paths: Iterable[str]) -> None:

@@ -19,9 +19,12 @@ from torch.overrides import TorchFunctionMode
 from .core import (
     DTYPES,
     SWITCHED_OFF_MARK,
+    TORCH_OPTIMIZER_KERNELS,
+    TORCH_OPTIMIZERS,
     CheckFailure,
     IntegrityFlag,
     ProbeError,
+    clip,
     compare,
     fired,
     format_pair,
@@ -29,12 +32,15 @@ from .core import (
     probe,
     reference,
     student,
+    student_limit,
     to_data,
     tripwire_counts,
+    written_in_source,
 )
 
-# torch's SGD, switched off inside the sandbox while grading (autograder/switch_off.py).
-DESCENT_SWITCHED_OFF = ["torch.optim.sgd", "aten._fused_sgd_"]
+# torch's optimizers (SGD and every other: each is gradient descent under some setting), switched off
+# inside the sandbox while grading (autograder/switch_off.py).
+DESCENT_SWITCHED_OFF = TORCH_OPTIMIZERS + TORCH_OPTIMIZER_KERNELS
 
 
 # ---- test functions of points: a tensor (..., 2) in, a tensor (...) out ------------------------
@@ -77,12 +83,19 @@ def _student_function(namespace: dict, name: str) -> Callable[..., Any]:
     return namespace[name]
 
 
-def _tensor_info(value: Any) -> dict:
-    """What a returned value is, as data: a tensor's values, dtype, shape, device and graph status."""
+def _tensor_info(value: Any, expected: int) -> dict:
+    """What a returned value is, as data: a tensor's values (up to student_limit(expected) of them: a tensor
+    far too big is known by its shape), dtype, shape, device and graph status."""
     if not isinstance(value, torch.Tensor):
-        return {"tensor": False, "type": type(value).__name__}
-    return {"tensor": True, "values": to_data(value), "dtype": str(value.dtype).replace("torch.", ""),
-            "shape": list(value.shape), "device": value.device.type, "requires_grad": bool(value.requires_grad)}
+        return {"tensor": False, "type": clip(type(value).__name__)}
+    values = to_data(value) if value.numel() <= student_limit(expected) else None
+    return {"tensor": True, "values": values, "dtype": clip(str(value.dtype).replace("torch.", "")),
+            "shape": list(value.shape), "device": clip(value.device.type), "requires_grad": bool(value.requires_grad)}
+
+
+def _sized(value: torch.Tensor, expected: int) -> Any:
+    """A tensor the student's code may have resized, as data (None when far too big)."""
+    return to_data(value) if value.numel() <= student_limit(expected) else None
 
 
 # ---- references: torch's own gradient descent -----------------------------------------------------
@@ -113,6 +126,10 @@ def _autograd_gradient(x: torch.Tensor) -> torch.Tensor:
     return grad
 
 
+# Reference-side code (torch's SGD, autograd's gradient), stubbed in the sandbox's copy of this module.
+DESCENT_REFERENCE_ONLY = ["_sgd_step", "_sgd_path", "_sgd_paths", "_autograd_gradient"]
+
+
 # ---- probes -------------------------------------------------------------------------------------
 @probe
 def gd_step_run(namespace: dict, shape: list, lr: float, calls: int = 1, dtype: str = "float64",
@@ -132,12 +149,12 @@ def gd_step_run(namespace: dict, shape: list, lr: float, calls: int = 1, dtype: 
         param.grad = grad.clone()
         out["grads"].append(to_data(grad))
         step(param, lr)
-        out["values"].append(to_data(param))
-        out["grads_after"].append(None if param.grad is None else to_data(param.grad))
+        out["values"].append(_sized(param, init.numel()))
+        out["grads_after"].append(None if param.grad is None else _sized(param.grad, init.numel()))
         out["leaf"].append(bool(param.is_leaf))
         out["requires_grad"].append(bool(param.requires_grad))
-        out["dtypes"].append(str(param.dtype).replace("torch.", ""))
-        out["devices"].append(param.device.type)
+        out["dtypes"].append(clip(str(param.dtype).replace("torch.", "")))
+        out["devices"].append(clip(param.device.type))
     out["torch_calls"] = fired(wires, tripwire_counts())
     return out
 
@@ -154,7 +171,7 @@ def gd_path_run(namespace: dict, function: str, start: list, lr: float, steps: i
     before = begin.detach().clone()
     wires = tripwire_counts()
     result = descend(LANDSCAPES[function], begin, lr, steps)
-    return {"result": _tensor_info(result), "device": dev.type, "start": to_data(before),
+    return {"result": _tensor_info(result, (steps + 1) * 2), "device": dev.type, "start": to_data(before),
             "start_changed": not torch.equal(begin.detach(), before),
             "start_requires_grad": bool(begin.requires_grad), "start_grad": begin.grad is not None,
             "torch_calls": fired(wires, tripwire_counts())}
@@ -178,7 +195,7 @@ def gd_many_run(namespace: dict, function: str, n: int, lr: float, steps: int, s
     before = starts.detach().clone()
     wires = tripwire_counts()
     result = descend(LANDSCAPES[function], starts, lr, steps)
-    return {"result": _tensor_info(result), "device": dev.type, "starts": to_data(before),
+    return {"result": _tensor_info(result, (steps + 1) * n * 2), "device": dev.type, "starts": to_data(before),
             "start_changed": not torch.equal(starts.detach(), before),
             "start_requires_grad": bool(starts.requires_grad), "start_grad": starts.grad is not None,
             "torch_calls": fired(wires, tripwire_counts())}
@@ -219,7 +236,7 @@ def gd_many_cost(namespace: dict, function: str, n: int, lr: float, steps: int, 
         result = descend(f, starts, lr, steps)
     seen = sorted({tuple(s) for s in shapes})
     size = result.numel() if isinstance(result, torch.Tensor) else -1
-    return {"calls": len(shapes), "shapes": [list(s) for s in seen][:5], "ops": counter.count, "size": size}
+    return {"calls": len(shapes), "shapes": [list(s)[:8] for s in seen][:5], "ops": counter.count, "size": size}
 
 
 @probe
@@ -237,7 +254,8 @@ def gd_hand_gradient(namespace: dict, shape: list, dtype: str = "float64", seed:
             result = gradient(x)
     else:
         result = gradient(x)
-    return {"x": to_data(before), "result": _tensor_info(result), "input_changed": not torch.equal(x, before),
+    return {"x": to_data(before), "result": _tensor_info(result, x.numel()),
+            "input_changed": not torch.equal(x, before),
             "autograd": counter.autograd}
 
 
@@ -250,7 +268,7 @@ def gd_reached(namespace: dict, endpoints: list, minima: list, radius: float, de
     centres = torch.tensor(minima, dtype=torch.float64, device=dev).reshape(-1, 2)
     p0, c0 = points.clone(), centres.clone()
     result = reached(points, centres, radius)
-    info = _tensor_info(result)
+    info = _tensor_info(result, len(points))
     if info["tensor"]:
         info["integer"] = not (result.is_floating_point() or result.is_complex() or result.dtype == torch.bool)
     unchanged = torch.equal(points.nan_to_num(1e300), p0.nan_to_num(1e300)) and torch.equal(centres, c0)
@@ -273,6 +291,9 @@ def _point(p: list) -> str:
 def _require_tensor(info: dict, where: str, name: str) -> None:
     if not info["tensor"]:
         raise CheckFailure(f"{where}: {name} returned a {info['type']}, not a torch.Tensor.")
+    if info["values"] is None:  # more entries than the probe sends (core.student_limit)
+        raise CheckFailure(f"{where}: {name} returned a tensor of shape {tuple(info['shape'])}, far more entries "
+                           f"than expected.")
 
 
 def _close(a: Any, b: Any, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
@@ -689,8 +710,10 @@ def check_reached_minima(cases: list) -> None:
 
 # ---- own work ----------------------------------------------------------------------------------------
 def check_descent_own_work() -> None:
-    """The step and the trajectories must be your own update, not torch.optim.SGD's (checked on those of
-    the three functions that run; at least one must)."""
+    """The step and the trajectories are your own update: while torch's optimizers are switched off (calling
+    one is flagged), at least one of the three functions is written in your answers (read from the source,
+    never from the sandbox's word) and runs. No name in the source is judged; the numbers are for the other
+    tests."""
     runs = {
         "gradient_descent_step": ("gd_step_run", {"shape": [3], "lr": 0.1, "calls": 2}),
         "gradient_descent": ("gd_path_run", {"function": "bowl", "start": [0.5, 0.5], "lr": 0.1, "steps": 3}),
@@ -699,15 +722,19 @@ def check_descent_own_work() -> None:
     used, ran, errors = [], 0, []
     for name, (probe_name, kwargs) in runs.items():
         try:
-            got = student().probe(probe_name, **kwargs)
+            student().probe(probe_name, **kwargs)
         except ProbeError as error:  # not written yet: its own tests fail; check the others
             if SWITCHED_OFF_MARK in error.message:
-                used.append(f"{name} calls torch's SGD")
+                used.append(f"{name} calls torch's optimizers")
             errors.append(f"{name}: {error.describe()}")
             continue
+        problem = written_in_source(student().sources(name), name)
+        if problem:
+            errors.append(problem)
+            continue
         ran += 1
-        used += [f"{name} calls {c}" for c in got["torch_calls"]]
-    if not ran:
-        raise CheckFailure(f"None of the three functions runs yet ({'; '.join(errors)}): nothing to check.")
     if used:
         raise IntegrityFlag("uses-torch-sgd", f"{'; '.join(used)}: write the update yourself.")
+    if not ran:
+        raise CheckFailure(f"None of the three functions is written and runs yet ({'; '.join(errors)}): nothing "
+                           f"to check.")

@@ -10,7 +10,7 @@ device or the order of the floating-point sums.
 """
 
 import functools
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
@@ -20,12 +20,14 @@ from .core import (
     DTYPES,
     CheckFailure,
     ProbeError,
+    clip,
     compare,
     describe,
     pick_device,
     probe,
     reference,
     student,
+    student_limit,
     to_data,
 )
 
@@ -119,18 +121,13 @@ def _sym_spread(p: torch.Tensor) -> float:
     return float(values.max() - values.min())
 
 
-def _sym_truth(model: nn.Module, atol: float) -> dict:
-    """Reference side of the report probe: the definition itself (max − min ≤ atol)."""
-    return {name: _sym_spread(p) <= atol for name, p in model.named_parameters()}
-
-
 def _sym_as_bool(value: Any) -> Any:
     """A report's value as a bool, or a string naming what it was instead."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype == torch.bool:
         return bool(value.item())
-    return f"a {type(value).__name__}"
+    return clip(f"a {type(value).__name__}")
 
 
 @probe
@@ -142,37 +139,69 @@ def symmetry_build(namespace: dict, fn: str, sizes: list, activation: str, weigh
     dev = pick_device(device)
     net = namespace[fn](list(sizes), _sym_activation(activation), float(weight), float(bias))
     if not isinstance(net, nn.Module):
-        return {"module": type(net).__name__}
-    params = [{"name": name, "shape": list(p.shape), "min": float(p.detach().min()), "max": float(p.detach().max()),
-               "trainable": bool(p.requires_grad)} for name, p in net.named_parameters()]
+        return {"module": clip(type(net).__name__)}
+    params = [{"name": clip(name), "shape": list(p.shape), "min": float(p.detach().min()),
+               "max": float(p.detach().max()), "trainable": bool(p.requires_grad)}
+              for name, p in list(net.named_parameters())[:64]]
     net = net.to(device=dev, dtype=torch.float64)
     gen = torch.Generator().manual_seed(seed)
     x = 1.5 * torch.randn(n_inputs, sizes[0], generator=gen, dtype=torch.float64)
     with torch.no_grad():
         out = net(x.to(dev))
-    return {"module": None, "params": params, "outputs": to_data(out), "device": dev.type}
+    expected = n_inputs * sizes[-1]
+    outputs = to_data(out) if isinstance(out, torch.Tensor) and out.numel() <= student_limit(expected) else None
+    return {"module": None, "params": params, "outputs": outputs, "device": dev.type}
+
+
+def _sym_holder(params: Mapping[str, Any], dtype: str, device: torch.device) -> nn.Module:
+    """A module whose named_parameters() are `params` ({"0.weight": values, ...}), nested as the names say:
+    what the report reads of a model, and nothing that builds or trains one."""
+    root = nn.Module()
+    for name, values in params.items():
+        owner = root
+        *path, leaf = name.split(".")
+        for part in path:
+            if part not in owner._modules:
+                owner.add_module(part, nn.Module())
+            owner = owner._modules[part]
+        owner.register_parameter(leaf, nn.Parameter(torch.tensor(values, dtype=DTYPES[dtype], device=device)))
+    return root
 
 
 @probe
-def symmetry_report(namespace: dict, fn: str, model: dict, train: Optional[dict] = None, atol: float = 1e-9,
-                    jitter: float = 0.0, dtype: str = "float64", device: str = "auto") -> dict:
-    """Build (and train) the model a spec describes; return the spread of each tensor and the student's report."""
+def symmetry_report(namespace: dict, fn: str, params: dict, atol: float = 1e-9, dtype: str = "float64",
+                    device: str = "auto") -> dict:
+    """The student's report on a model the grader built (and trained) on its side, sent as its parameters."""
     if fn not in namespace:
         raise ProbeError("NameError", f"{fn} is not defined: run the cell that defines it first")
     dev = pick_device(device)
-    net = _sym_model(model, dtype, dev)
-    if train:
-        _sym_train(net, model["sizes"], train, dtype, dev)
-    if jitter:
-        _sym_jitter(net, jitter, model.get("seed", 0) + 7)
-    spreads = {name: _sym_spread(p) for name, p in net.named_parameters()}
-    shapes = {name: list(p.shape) for name, p in net.named_parameters()}
-    report = namespace[fn](net, atol)
+    report = namespace[fn](_sym_holder(params, dtype, dev), atol)
     if not isinstance(report, Mapping):
-        return {"spreads": spreads, "shapes": shapes, "report": None, "type": type(report).__name__,
-                "device": dev.type}
-    return {"spreads": spreads, "shapes": shapes, "report": {str(k): _sym_as_bool(v) for k, v in report.items()},
-            "type": "dict", "device": dev.type}
+        return {"report": None, "type": clip(type(report).__name__), "device": dev.type}
+    return {"type": "dict", "device": dev.type,
+            "report": {clip(k): _sym_as_bool(v) for k, v in list(report.items())[:64]}}
+
+
+def _sym_case(case: dict) -> dict:
+    """The grader's side of a report case: the model its spec describes, built, trained and jittered here (on
+    the CPU), as parameters to send, with each tensor's spread and shape (the truth)."""
+    model, dtype = case["model"], case.get("dtype", "float64")
+    net = _sym_model(model, dtype, torch.device("cpu"))
+    if case.get("train"):
+        _sym_train(net, model["sizes"], case["train"], dtype, torch.device("cpu"))
+    if case.get("jitter"):
+        _sym_jitter(net, case["jitter"], model.get("seed", 0) + 7)
+    named = dict(net.named_parameters())
+    return {"params": {name: to_data(p) for name, p in named.items()},
+            "spreads": {name: _sym_spread(p) for name, p in named.items()},
+            "shapes": {name: list(p.shape) for name, p in named.items()}}
+
+
+# Reference-side code: it builds, trains and measures models, as the graded functions do. It runs in the
+# grader only; the sandbox's copy of this module has stubs in its place (sandbox/zygote.py), so that a
+# submission cannot hand in the grader's own code as its answer.
+SYMMETRY_REFERENCE_ONLY = ["_sym_mlp", "_sym_constant_mlp", "_sym_model", "_sym_train", "_sym_jitter", "_sym_spread",
+                           "_sym_case"]
 
 
 def _sym_call(fn: str, case: dict) -> str:
@@ -238,15 +267,15 @@ def _sym_title(case: dict) -> str:
 def check_all_entries_equal(fn: str, cases: list) -> None:
     """The student's report must name every parameter tensor and say, for each, whether max − min ≤ atol."""
     for case in cases:
-        kwargs = {k: v for k, v in case.items() if k != "name"}
         atol = case["atol"]
         title = _sym_title(case)
-        want = reference("trusted report", {fn: _sym_truth}, "symmetry_report", fn=fn, **{**kwargs, "device": "cpu"})
+        want = _sym_case(case)
         for name, spread in want["spreads"].items():  # the truth must not hang on rounding
             if atol / _SYM_MARGIN < spread < atol * _SYM_MARGIN:
                 raise RuntimeError(f"test design: {name} spreads {spread:g}, too close to atol {atol:g} ({title})")
         try:
-            got = student().probe("symmetry_report", fn=fn, **kwargs)
+            got = student().probe("symmetry_report", fn=fn, params=want["params"], atol=atol,
+                                  dtype=case.get("dtype", "float64"))
         except ProbeError as error:
             raise CheckFailure(f"{fn}(model, atol) on {title}: your code raised {error.describe()}")
         if got["report"] is None:

@@ -16,7 +16,7 @@ from ..checks import CHECK_MODULES, core, declared
 from ..sandbox import ChildGone, Limits, Sandbox
 from ..submission.program import Program
 from ..submission.screening import defining_sources
-from .replies import check_reply
+from .replies import budget, check_reply
 
 
 class RemoteStudent:
@@ -183,8 +183,10 @@ class Session:
                 continue  # this probe is not to blame: ask a fresh process
             self.last_key = key
             try:
-                return self.sandbox.probe(name, kwargs, self.deadline)
+                return self.sandbox.probe(name, kwargs, self.deadline, budget(name, kwargs))
             except ChildGone as gone:
+                if gone.tampered:  # a reply longer than any honest one to this request (left unread)
+                    raise self.tampering(name, kwargs, f"a reply over its size budget ({budget(name, kwargs)} bytes)")
                 self._keep_output(self.sandbox)
                 self._account(self.sandbox)
                 self.problems.append(f"{gone.reason} ({key[1] or name})")

@@ -43,9 +43,11 @@ class Channel:
         self._out.write(json.dumps(message) + "\n")
         self._out.flush()
 
-    def receive(self, expired: Callable[[], Optional[str]], ended: Callable[[], bool]) -> dict:
-        """The next message. Checked while waiting (every POLL seconds): `expired()`, a reason to stop
-        waiting (raised as Timeout) or None; `ended()`, whether the other end's process has exited."""
+    def receive(self, expired: Callable[[], Optional[str]], ended: Callable[[], bool], most: int = MAX_LINE) -> dict:
+        """The next message, of at most `most` bytes (a reply's budget: longer is refused unread). Checked
+        while waiting (every POLL seconds): `expired()`, a reason to stop waiting (raised as Timeout) or
+        None; `ended()`, whether the other end's process has exited."""
+        most = min(most, MAX_LINE)
         while b"\n" not in self._buffer:
             reason = expired()
             if reason:
@@ -59,9 +61,11 @@ class Channel:
             if not chunk:
                 raise Closed()
             self._buffer += chunk
-            if len(self._buffer) > MAX_LINE:
+            if len(self._buffer) > most:
                 raise Garbled("oversized reply")
         line, _, self._buffer = self._buffer.partition(b"\n")
+        if len(line) > most:
+            raise Garbled("oversized reply")
         try:
             message = json.loads(line)
         except (ValueError, RecursionError):  # garbled, not UTF-8, nested too deep

@@ -28,7 +28,7 @@ from typing import Any, Optional, Sequence
 
 from . import gpu_memory, switch_off, view
 from .cgroups import Cgroup
-from .channel import Channel, Closed, Garbled, Timeout
+from .channel import MAX_LINE, Channel, Closed, Garbled, Timeout
 from .limits import Limits
 from .view import INSIDE, UID_BASE
 from .zygote import Spawned, Zygote, template
@@ -252,7 +252,7 @@ class Sandbox:
         return total / CLOCK_TICKS
 
     # -- protocol -------------------------------------------------------------------------------
-    def _read_message(self, cpu_limit: float, doing: str, deadline: float) -> dict:
+    def _read_message(self, cpu_limit: float, doing: str, deadline: float, most: int = MAX_LINE) -> dict:
         """The next message, within `cpu_limit` seconds of the sandbox's CPU time (what a correct cell
         needs, whatever the machine's load), WALL_FACTOR times that in wall time (code that waits
         without computing), and the submission's `deadline`."""
@@ -268,7 +268,7 @@ class Sandbox:
             return None
 
         try:
-            return self.channel.receive(expired, lambda: self.proc is not None and self.proc.poll() is not None)
+            return self.channel.receive(expired, lambda: self.proc is not None and self.proc.poll() is not None, most)
         except Timeout as timeout:
             self._kill(str(timeout))
             raise ChildGone(self.killed or "time limit", timed_out=True)
@@ -281,8 +281,8 @@ class Sandbox:
             raise ChildGone(self.killed or self._exit_reason(doing))
         except Garbled as error:
             self._kill(f"protocol error: {error}")
-            if str(error) == "oversized reply":
-                raise ChildGone(self.killed or "protocol error")
+            if str(error) == "oversized reply":  # more than any honest reply to the request: not read
+                raise ChildGone(self.killed or "protocol error", tampered=True)
             raise ChildGone("the Python process sent garbled data (did the code write to its pipes?)")
 
     def _exit_reason(self, doing: str) -> str:
@@ -350,7 +350,8 @@ class Sandbox:
         self._kill("protocol error: data nobody asked for")
         raise ChildGone("the sandbox sent data nobody asked for (written to its pipe?)", tampered=True)
 
-    def probe(self, name: str, kwargs: dict, deadline: float) -> Any:
+    def probe(self, name: str, kwargs: dict, deadline: float, most: int = MAX_LINE) -> Any:
+        """Send a probe; its reply, of at most `most` bytes (grading/replies.py's budget for it)."""
         if self.proc is None or self.proc.poll() is not None:
             raise ChildGone(self.killed or "the Python process is not running")
         assert self.channel is not None
@@ -358,4 +359,4 @@ class Sandbox:
             self.channel.send({"probe": name, "kwargs": kwargs})
         except OSError:
             raise ChildGone(self.killed or self._exit_reason(f"probe {name}"))
-        return self._read_message(self.limits.probe_timeout, "a test of your code", deadline)
+        return self._read_message(self.limits.probe_timeout, "a test of your code", deadline, most)

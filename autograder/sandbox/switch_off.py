@@ -114,3 +114,16 @@ def write_stubs(targets: Iterable[str], folder: Path) -> tuple[list[tuple[Path, 
         if cache.is_dir():
             mounts += [(empty, str(pyc)) for pyc in sorted(cache.glob(f"{Path(real).stem}.*.pyc"))]
     return mounts, kernels, by_module
+
+
+def strip_references(checks: Path) -> None:
+    """In the sandbox's copy of the check modules (`checks`), the grader's own reference code (each module's
+    `<NAME>_REFERENCE_ONLY`: what builds, trains or measures as the graded functions do) replaced by stubs
+    that raise: a submission reaching into the checks finds neither the functions nor their source."""
+    from ..checks import CHECK_MODULES, declared
+
+    for module in CHECK_MODULES:
+        names = declared([module], "_REFERENCE_ONLY")
+        path = checks / f"{module}.py"
+        if names and path.is_file():
+            path.write_text(stub_source(path.read_text(), f"autograder_checks.{module}", set(names)))

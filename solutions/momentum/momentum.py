@@ -383,10 +383,10 @@ check_optimizer("MySGD", "SGD", [
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "sgd-own-work", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MySGD: your own implementation"
-# MySGD is your own implementation (run by the autograder): a subclass of torch.optim.Optimizer built on none of torch's SGD
-# (the autograder also switches it off and counts its calls).
+# MySGD is your own implementation (run by the autograder): a class subclassing torch.optim.Optimizer whose steps follow
+# torch's SGD on a short run, while the autograder switches torch's optimizers off.
 ### BEGIN HIDDEN TESTS
-check_own_implementation("MySGD", "SGD", SGD_FAMILY,
+check_own_implementation("MySGD", "SGD",
                          {"groups": [{"shapes": [[3]], "options": {"lr": 0.1, "momentum": 0.9}}], "steps": 3})
 ### END HIDDEN TESTS
 

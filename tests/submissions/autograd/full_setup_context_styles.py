@@ -1,6 +1,7 @@
 # expect: full
 # why: other correct styles: torch 2's forward without ctx + setup_context, the output saved instead of x
-#      (dy/dx = 3|y|^(2/3)), λ read in setup_context, logaddexp in a helper named softplus, the sigmoid written out
+#      (dy/dx = 3|y|^(2/3)), λ read in setup_context, the stable formula in a helper named softplus (logaddexp,
+#      softplus under another name, is switched off: tests/test_trust.py), the sigmoid written out
 
 # %% cube-impl
 class Cube(Function):
@@ -34,7 +35,7 @@ class GradReverse(Function):
 # %% softplus-impl
 def softplus(t):
     """A helper of one's own with the natural name: not torch's softplus, so not flagged."""
-    return torch.logaddexp(torch.zeros_like(t), t)
+    return torch.maximum(t, torch.zeros_like(t)) + torch.log1p(torch.exp(-t.abs()))
 
 
 class StableSoftplus(Function):
