@@ -128,3 +128,44 @@ def test_built_book_holds_no_solution_or_hidden_test():
         for path, text in pages.items():
             leaked = [n for n in needles if n in text]
             assert not leaked, f"{path.relative_to(REPO)} leaks {name}: {leaked[:2]}"
+
+
+def _not_handed_out_lines() -> dict[str, set[str]]:
+    """{function: its code lines}, for every function a check module declares `<NAME>_NOT_HANDED_OUT`."""
+    import ast
+
+    from autograder.authoring.precompute import not_handed_out
+
+    out, elsewhere = {}, set()  # elsewhere: lines of the checks' other code (idioms they share)
+    for path in sorted((REPO / "autograder" / "checks").glob("*.py")):
+        source = path.read_text()
+        names = not_handed_out([path])
+        for node in ast.parse(source).body:
+            segment = ast.get_source_segment(source, node) or ""
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in names:
+                body = node.body[1:] if ast.get_docstring(node) else node.body
+                text = "\n".join(ast.get_source_segment(source, stmt) or "" for stmt in body)
+                out[node.name] = {line.strip() for line in text.splitlines() if len(line.strip()) >= 30}
+            else:
+                elsewhere |= {line.strip() for line in segment.splitlines()}
+    for path in sorted((REPO / "course").glob("*.py")):  # the course code students get anyway
+        elsewhere |= {line.strip() for line in path.read_text().splitlines()}
+    return {name: code - elsewhere for name, code in out.items()}
+
+
+def test_no_student_notebook_or_page_holds_the_graders_own_answers():
+    """Where the grader's reference does what students write (symmetry), neither a student notebook nor
+    the built book holds its code: the notebooks carry stubs and the visible tests' precomputed data."""
+    lines = _not_handed_out_lines()
+    assert "_sym_constant_mlp" in lines and sum(map(len, lines.values())) > 20
+    texts = {p: p.read_text() for p in sorted((REPO / "assignments").glob("*/*.ipynb"))}
+    html_dir = REPO / "_build" / "html"
+    if html_dir.is_dir():
+        texts.update({p: p.read_text(errors="replace") for p in html_dir.rglob("*")
+                      if p.is_file() and p.suffix in (".html", ".ipynb")})
+    for path, text in texts.items():
+        if path.suffix == ".ipynb":
+            text = "\n".join("".join(c.get("source", "")) for c in json.loads(text)["cells"])
+        found = {name: sorted(line for line in code if line in text) for name, code in lines.items()}
+        found = {name: hits for name, hits in found.items() if hits}
+        assert not found, f"{path.relative_to(REPO)} holds the grader's reference code: {found}"

@@ -112,15 +112,20 @@ def _reached(namespace, endpoints, minima, radius, device="auto"):  # a shape th
                        "requires_grad": False, "integer": True}, "inputs_changed": False}
 
 
-def _hand(namespace, shape, dtype="float64", seed=0, scale=10.0, device="auto", count_ops=False):
+def _hand(namespace, shape, dtype="float64", seed=0, scale=10.0, device="auto", watch_autograd=False):
     return {"x": [], "result": {"tensor": False, "type": "NoneType"}, "input_changed": False, "autograd": False}
 
 
-def _cost(namespace, function, n, lr, steps, seed=0, device="auto"):  # "as many operations for few as for many"
-    return {"calls": steps, "shapes": [[n, 2]], "ops": 50, "size": (steps + 1) * n * 2}
+def _many(namespace, function, n, lr, steps, seed=0, low=0.0, high=10.0, start_dtype="float64",
+          start_requires_grad=False, whole_batch=False, device="auto"):  # well shaped, never moving
+    rows = [[[1.0, 1.0]] * n] * (steps + 1)
+    return {"result": {"tensor": True, "values": rows, "dtype": "float64", "shape": [steps + 1, n, 2],
+                       "device": "cpu", "requires_grad": False},
+            "device": "cpu", "starts": [[1.0, 1.0]] * n, "start_changed": False, "start_requires_grad": False,
+            "start_grad": False, "torch_calls": [], "partial_calls": [], "f_calls": steps, "ops": 50}
 
 
-_probes.update(gd_step_run=_step, gd_reached=_reached, gd_hand_gradient=_hand, gd_many_cost=_cost)
+_probes.update(gd_step_run=_step, gd_reached=_reached, gd_hand_gradient=_hand, gd_many_run=_many)
 '''
 
 # Gradient descent under another name: RMSprop with alpha=1 keeps its average of squares at 0, so with
@@ -135,6 +140,34 @@ def gradient_descent_step(param: torch.Tensor, lr: float) -> None:
 '''
 
 
+# Honest, vectorised through torch.func: f is called under vmap on all the points at once.
+DESCENT_BY_VMAP = '''
+def gradient_descent_many(f, starts, lr, steps):
+    gradient = torch.func.vmap(torch.func.grad(f))
+    x = starts.detach().to(torch.float64).clone()
+    path = [x.clone()]
+    for _ in range(steps):
+        x = x - lr * gradient(x)
+        path.append(x.clone())
+    return torch.stack(path)
+'''
+
+# Autograd in the hand-written gradient, with the probe that would tell rewritten to say "no autograd".
+DESCENT_AUTOGRAD_HIDDEN = PROBES + '''
+from torch.autograd import grad as _g
+
+
+def grad_sin_cos(x):
+    y = x.detach().clone().requires_grad_(True)
+    value = torch.sin(y[..., 0]) * torch.cos(y[..., 1]) + torch.sin(y[..., 0] / 2) * torch.cos(y[..., 1] / 2)
+    return _g(value.sum(), y)[0].detach()
+
+
+_honest = _probes["gd_hand_gradient"]
+_probes["gd_hand_gradient"] = lambda *a, **k: {**_honest(*a, **k), "autograd": False}
+'''
+
+
 @pytest.fixture(scope="module")
 def descent(tmp_path_factory):
     return _graded(tmp_path_factory, "gradient_descent", {
@@ -142,11 +175,11 @@ def descent(tmp_path_factory):
         "rmsprop": notebook_with("gradient_descent", answers={"step-impl": DESCENT_BY_RMSPROP}),
         "asgd": notebook_with("gradient_descent", answers={"step-impl": DESCENT_BY_ASGD}),
         "honest": notebook_with("gradient_descent"),
+        "honest-vmap": notebook_with("gradient_descent", answers={"many-impl": DESCENT_BY_VMAP}),
+        "autograd-hidden": notebook_with("gradient_descent", answers={"grad-impl": DESCENT_AUTOGRAD_HIDDEN}),
     })
 
 
-@pytest.mark.xfail(strict=True, reason="known limit: many-vectorised (3 points) rests on operation counts "
-                                        "the sandbox reports")
 def test_descent_forged_replies_earn_nothing(descent):
     row = descent["forged"]
     assert row["score"] == 0 and "sandbox-tampering" in row["flags"], (row["score"], row["flags"], row["failed"])
@@ -161,6 +194,12 @@ def test_descent_by_another_torch_optimizer_earns_nothing_for_the_step(descent):
 
 def test_descent_honest(descent):
     _full_and_clean(descent["honest"])
+    _full_and_clean(descent["honest-vmap"])
+
+
+def test_autograd_behind_a_forged_report_is_read_from_the_source(descent):
+    row = descent["autograd-hidden"]
+    assert row["failed"] == ["grad-by-hand"] and "uses-autograd" in row["flags"], (row["failed"], row["flags"])
 
 
 # ---- autograd -----------------------------------------------------------------------------------------
@@ -256,11 +295,12 @@ def autograd(tmp_path_factory):
     return _graded(tmp_path_factory, "autograd", submissions)
 
 
-@pytest.mark.xfail(strict=True, reason="known limit: cube-gradcheck's forward values and cube-saved's saved "
-                                        "tensors are the sandbox's word (3 points)")
 def test_autograd_forged_self_reports_earn_nothing(autograd):
+    """Well-shaped, consistent forgeries break no contract (so no flag), but earn nothing: gradcheck's and
+    save_for_backward's points rest on forward values the grader checks and on the parsed source."""
     row = autograd["forged"]
-    assert row["score"] == 0 and "sandbox-tampering" in row["flags"], (row["score"], row["flags"], row["failed"])
+    assert row["score"] == 0, (row["score"], row["flags"], row["failed"])
+    assert {"cube-gradcheck", "cube-saved"} <= set(row["failed"])
 
 
 def test_softplus_under_another_name_earns_nothing(autograd):
@@ -385,8 +425,6 @@ def adam(tmp_path_factory):
     })
 
 
-@pytest.mark.xfail(strict=True, reason="known limit: adam-args/nadam-args: defaults and ValueErrors are the "
-                                        "sandbox's word (1 point each)")
 def test_adam_forged_well_shaped_replies_earn_nothing(adam):
     row = adam["forged"]
     assert row["score"] == 0, (row["score"], row["failed"])

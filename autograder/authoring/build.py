@@ -24,6 +24,7 @@ import nbformat
 from ..nbgrader_settings import IGNORE, configure
 from ..paths import RELEASE_DIR, REPO, SOURCE_DIR, Course
 from ..submission.program import METADATA_KEY
+from .precompute import hand_out, not_handed_out
 
 INLINE = "# inline: "
 NOTEBOOK_METADATA = {
@@ -68,16 +69,23 @@ def source_to_notebook(path: Path, repo: Path = REPO) -> nbformat.NotebookNode:
     nb = jupytext.read(path, fmt="py:percent")
     nb.metadata = json.loads(json.dumps(NOTEBOOK_METADATA))
     check_modules: list[str] = []
+    helper_cells: list[int] = []  # the cells the check modules are inlined into
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and cell.source.startswith(INLINE):
             first, _, rest = cell.source.partition("\n")
             paths = first[len(INLINE):].split()
             cell.source = inline_modules(paths, repo) + rest
-            check_modules += [m for m in inlined_check_modules(paths) if m not in check_modules]
+            new = [m for m in inlined_check_modules(paths) if m not in check_modules]
+            check_modules += new
+            if new:
+                helper_cells.append(i)
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         cell["id"] = grade_id or f"cell-{i}"
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+    secret = not_handed_out([repo / f"{CHECKS_PREFIX}{m}.py" for m in check_modules])
+    if secret:  # the grader's reference is the answer here: precomputed data instead (precompute.py)
+        hand_out(nb, helper_cells, secret)
     nb.metadata[METADATA_KEY] = {"check_modules": check_modules}
     nb.nbformat, nb.nbformat_minor = 4, 5
     nbformat.validate(nb)

@@ -33,6 +33,7 @@ from .core import (
     student_limit,
     subclass_in_source,
     to_data,
+    uses_in_source,
     written_in_source,
 )
 
@@ -394,8 +395,19 @@ def check_custom_function_class(cls: str, x: list, args: Optional[list] = None) 
 
 def check_saves_for_backward(cls: str, x: list, args: Optional[list] = None) -> None:
     """The Function saves what backward needs with ctx.save_for_backward (so torch can check that it was
-    not modified in place before backward runs), not as an attribute of ctx."""
-    info = _run(cls, "function_graph", f"{cls}.apply(x) on x = {x}", x=x, args=list(args or []))
+    not modified in place before backward runs), not as an attribute of ctx. Paid only on what the grader
+    checks itself: its forward gives the reference's numbers (a wrong backward costs other tests, not this
+    one), and its own source saves with ctx.save_for_backward and reads ctx.saved_tensors (parsed here,
+    never run); what the sandbox sees on the graph can only take the point away."""
+    args = list(args or [])
+    _jacobian_run(cls, x, args, 1e-6, f"{cls} at x = {x} (float64)")
+    written = uses_in_source(student().sources(cls), cls, ["save_for_backward", "saved_tensors"])
+    if written != ["save_for_backward", "saved_tensors"]:
+        missing = sorted({"save_for_backward", "saved_tensors"} - set(written))
+        raise CheckFailure(f"{cls}: its code never uses ctx.{' or ctx.'.join(missing)}: save the tensors backward "
+                           f"needs with ctx.save_for_backward(...) in forward and read them back with "
+                           f"ctx.saved_tensors in backward (not as attributes of ctx).")
+    info = _run(cls, "function_graph", f"{cls}.apply(x) on x = {x}", x=x, args=args)
     if not info.get("is_function") or info.get("output", {}).get("grad_fn") != f"{cls}Backward":
         check_custom_function_class(cls, x, args)
     if not info.get("saved"):
@@ -410,17 +422,30 @@ def _count(x: Any) -> int:
     return sum(_count(v) for v in x) if isinstance(x, list) else 1
 
 
+def _jacobian_run(cls: str, x: list, args: list, eps: float, where: str) -> dict:
+    """The function_jacobian probe's reply, once its forward at x ± eps·e_i gives the reference's values:
+    numbers the grader checks itself, so what follows is not only the sandbox's word."""
+    got = _run(cls, "function_jacobian", where, x=x, args=args, eps=eps)
+    _require_tensor(got["output"], where, cls)
+    if "rows" not in got:
+        raise CheckFailure(f"{where}: {cls}.apply gave an output of shape {tuple(got['output']['shape'])} for an x "
+                           f"of {_count(x)} entries: forward must return one value per entry of x.")
+    want = _reference_data(cls, "function_jacobian", x=x, args=args, eps=eps)
+    for side, sign in (("plus", "+"), ("minus", "−")):
+        compare(got[side], want[side], what=f"your forward at x {sign} {eps:g}·e_i (row i)", context=where,
+                rtol=1e-9, atol=1e-12, theirs=_theirs(cls))
+    return got
+
+
 def check_gradcheck(cls: str, points: list, args: Optional[list] = None, eps: float = 1e-6) -> None:
     """In float64 at each point: the Jacobian your backward gives equals the central differences of your
-    forward (what torch.autograd.gradcheck checks, computed here), and gradcheck itself agrees."""
+    forward (what torch.autograd.gradcheck checks, computed here), where your forward gives the reference's
+    values (so the numbers are the grader's to check, not the sandbox's word); gradcheck's own verdict,
+    as the sandbox reports it, can only take the points away."""
     args = list(args or [])
     for x in points:
         where = f"{cls} at x = {x} (float64)"
-        got = _run(cls, "function_jacobian", where, x=x, args=args, eps=eps)
-        _require_tensor(got["output"], where, cls)
-        if "rows" not in got:
-            raise CheckFailure(f"{where}: {cls}.apply gave an output of shape {tuple(got['output']['shape'])} for an x "
-                               f"of {_count(x)} entries: forward must return one value per entry of x.")
+        got = _jacobian_run(cls, x, args, eps, where)
         if any(row is None for row in got["rows"]):
             raise CheckFailure(f"{where}: x.grad is None after backward: backward must return the gradient.")
         analytic = torch.tensor(got["rows"], dtype=torch.float64)           # [j, i] = d y_j / d x_i

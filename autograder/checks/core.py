@@ -172,12 +172,26 @@ def use_student(runner: Any) -> None:
 _REFERENCE_CACHE: dict[str, Any] = {}
 
 
-def reference(label: str, namespace: dict, name: str, **kwargs: Any) -> Any:
-    """Run a probe on reference code (torch's own), cached: every submission needs the same data."""
-    key = json.dumps([label, name, kwargs], sort_keys=True)
+# In a student notebook: the reference data of its visible tests, precomputed by the build, for the
+# chapters whose reference code does what the students write (a module's `<NAME>_NOT_HANDED_OUT`):
+# that code is not in the notebook, only what it computed. Empty in the grader, which computes it all.
+PRECOMPUTED: dict[str, Any] = {}
+
+
+def trusted(label: str, compute: Callable[..., Any], **kwargs: Any) -> Any:
+    """Data the grader computes itself (`compute(**kwargs)`: a reference run, a model built and trained),
+    cached: every submission needs the same data. Precomputed where the notebook holds it instead."""
+    key = json.dumps([label, kwargs], sort_keys=True)
+    if key in PRECOMPUTED:
+        return PRECOMPUTED[key]
     if key not in _REFERENCE_CACHE:
-        _REFERENCE_CACHE[key] = run_probe(namespace, name, kwargs)
+        _REFERENCE_CACHE[key] = compute(**kwargs)
     return _REFERENCE_CACHE[key]
+
+
+def reference(label: str, namespace: dict, name: str, **kwargs: Any) -> Any:
+    """Run a probe on reference code (torch's own, or the grader's), cached (see `trusted`)."""
+    return trusted(f"{label}: {name}", lambda **kw: run_probe(namespace, name, kw), **kwargs)
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -384,6 +398,51 @@ def subclass_in_source(sources: Iterable[str], cls: str, bases: Iterable[str]) -
     if not any(leads(b, frozenset({cls})) for b in classes[cls]):
         return f"{cls} is not a subclass of {' or '.join(sorted(wanted))} (class {cls}({', '.join(classes[cls])}))"
     return None
+
+
+def _imported_words(node: Any) -> dict[str, list[str]]:
+    """The names an import binds, each with the dotted words it stands for."""
+    out = {}
+    for alias in node.names:
+        module = (node.module or "").split(".") if isinstance(node, ast.ImportFrom) else []
+        out[alias.asname or alias.name.split(".")[0]] = module + alias.name.split(".")
+    return out
+
+
+def uses_in_source(sources: Iterable[str], owner: str, names: Iterable[str]) -> list[str]:
+    """Which of `names` the code of `owner` (a function or class the answers define at the top level of a
+    cell) reaches: as an attribute (`y.backward`, `torch.autograd.grad`), through an import (inside it, or
+    beside it and used by it: `from torch.autograd import grad as g` ... `g(...)`), or as a string
+    (`getattr(torch, "autograd")`). A variable that happens to share a name is no use. Parsed, never run:
+    what the graded code is written with cannot be taken from the sandbox's word. (A name computed at run
+    time is what the source screening flags for a person.)"""
+    wanted = set(names)
+    hits: set[str] = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        imported: dict[str, list[str]] = {}
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                imported.update(_imported_words(node))
+        for top in tree.body:
+            if not (isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and top.name == owner):
+                continue
+            for node in ast.walk(top):
+                if isinstance(node, ast.Attribute):
+                    words = [node.attr]
+                elif isinstance(node, ast.Name):
+                    words = imported.get(node.id, [])
+                elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                    words = [w for ws in _imported_words(node).values() for w in ws]
+                elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    words = node.value.strip().split(".")
+                else:
+                    continue
+                hits.update(w for w in words if w in wanted)
+    return sorted(hits)
 
 
 def install_tripwires(paths: Iterable[str]) -> None:

@@ -35,6 +35,7 @@ from .core import (
     student_limit,
     to_data,
     tripwire_counts,
+    uses_in_source,
     written_in_source,
 )
 
@@ -182,11 +183,44 @@ def _starts(n: int, seed: int, low: float, high: float) -> torch.Tensor:
     return low + (high - low) * torch.rand(n, 2, generator=gen, dtype=torch.float64)
 
 
+def _whole(x: Any, n: int) -> bool:
+    """x holds all n points: an (n, 2) tensor (any leading 1s), or, under torch.func's vmap, a batched
+    tensor whose batch is all n of them."""
+    if not isinstance(x, torch.Tensor):
+        return False
+    if x.numel() == 2 * n and x.dim() >= 2 and x.shape[-2] == n:
+        return True
+    from torch._C import _functorch as ft
+
+    for _ in range(8):  # through torch.func's wrappers (grad, jacrev...) down to vmap's batch
+        if not ft.is_functorch_wrapped_tensor(x):
+            return False
+        if ft.is_batchedtensor(x):
+            whole = ft.get_unwrapped(x)
+            return whole.numel() == 2 * n and whole.shape[ft.maybe_get_bdim(x)] == n
+        x = ft.get_unwrapped(x)
+    return False
+
+
+def _whole_batch_only(f: Callable, n: int, partial: list) -> Callable:
+    """f as it is on all n points at once, NaN on anything less: code that loops over the points (or
+    over slices of them) gets trajectories of NaN, which the grader sees in the numbers it compares."""
+    def on_the_batch(x: torch.Tensor) -> torch.Tensor:
+        value = f(x)
+        if _whole(x, n):
+            return value
+        if len(partial) < 5:
+            partial.append([int(d) for d in x.shape][:8] if isinstance(x, torch.Tensor) else [])
+        return value * float("nan")
+    return on_the_batch
+
+
 @probe
 def gd_many_run(namespace: dict, function: str, n: int, lr: float, steps: int, seed: int = 0,
                 low: float = 0.0, high: float = 10.0, start_dtype: str = "float64",
-                start_requires_grad: bool = False, device: str = "auto") -> dict:
-    """gradient_descent_many(f, starts, lr, steps) on n deterministic random starts."""
+                start_requires_grad: bool = False, whole_batch: bool = False, device: str = "auto") -> dict:
+    """gradient_descent_many(f, starts, lr, steps) on n deterministic random starts (whole_batch: with an f
+    that is right only when called on all the points at once)."""
     descend = _student_function(namespace, "gradient_descent_many")
     dev = pick_device(device)
     starts = _starts(n, seed, low, high).to(device=dev, dtype=DTYPES[start_dtype])
@@ -194,16 +228,31 @@ def gd_many_run(namespace: dict, function: str, n: int, lr: float, steps: int, s
         starts.requires_grad_(True)
     before = starts.detach().clone()
     wires = tripwire_counts()
-    result = descend(LANDSCAPES[function], starts, lr, steps)
+    partial: list = []
+    calls = [0]
+    counter = _CountOps()
+    if whole_batch:
+        only = _whole_batch_only(LANDSCAPES[function], n, partial)
+
+        def f(x: torch.Tensor) -> torch.Tensor:
+            calls[0] += 1
+            return only(x)
+
+        with counter:
+            result = descend(f, starts, lr, steps)
+    else:
+        result = descend(LANDSCAPES[function], starts, lr, steps)
     return {"result": _tensor_info(result, (steps + 1) * n * 2), "device": dev.type, "starts": to_data(before),
             "start_changed": not torch.equal(starts.detach(), before),
             "start_requires_grad": bool(starts.requires_grad), "start_grad": starts.grad is not None,
-            "torch_calls": fired(wires, tripwire_counts())}
+            "torch_calls": fired(wires, tripwire_counts()), "partial_calls": partial, "f_calls": calls[0],
+            "ops": counter.count}
 
 
 class _CountOps(TorchFunctionMode):
-    """Counts the torch functions and tensor methods that the code under it calls itself (what torch
-    calls inside them is not counted): a loop over the points repeats them, vectorised code does not."""
+    """Counts the torch functions and tensor methods the code under it calls itself (what torch calls inside
+    them is not counted), and notes whether it calls autograd. What the sandbox reports of these can only
+    take points away: the points rest on numbers the grader checks, or on the parsed source."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -218,30 +267,8 @@ class _CountOps(TorchFunctionMode):
 
 
 @probe
-def gd_many_cost(namespace: dict, function: str, n: int, lr: float, steps: int, seed: int = 0,
-                 device: str = "auto") -> dict:
-    """How often gradient_descent_many calls f, with which shapes, and how many torch operations it runs."""
-    descend = _student_function(namespace, "gradient_descent_many")
-    dev = pick_device(device)
-    starts = _starts(n, seed, 0.0, 10.0).to(dev)
-    base = LANDSCAPES[function]
-    shapes: list = []
-
-    def f(x: torch.Tensor) -> torch.Tensor:
-        shapes.append(list(x.shape))
-        return base(x)
-
-    counter = _CountOps()
-    with counter:
-        result = descend(f, starts, lr, steps)
-    seen = sorted({tuple(s) for s in shapes})
-    size = result.numel() if isinstance(result, torch.Tensor) else -1
-    return {"calls": len(shapes), "shapes": [list(s)[:8] for s in seen][:5], "ops": counter.count, "size": size}
-
-
-@probe
 def gd_hand_gradient(namespace: dict, shape: list, dtype: str = "float64", seed: int = 0, scale: float = 10.0,
-                     device: str = "auto", count_ops: bool = False) -> dict:
+                     device: str = "auto", watch_autograd: bool = False) -> dict:
     """grad_sin_cos(x) at random points of [-scale, scale]^2 (x of the given shape, last dim 2)."""
     gradient = _student_function(namespace, "grad_sin_cos")
     dev = pick_device(device)
@@ -249,7 +276,7 @@ def gd_hand_gradient(namespace: dict, shape: list, dtype: str = "float64", seed:
     x = ((2 * torch.rand(shape, generator=gen, dtype=torch.float64) - 1) * scale).to(device=dev, dtype=DTYPES[dtype])
     before = x.clone()
     counter = _CountOps()
-    if count_ops:
+    if watch_autograd:
         with counter:
             result = gradient(x)
     else:
@@ -534,10 +561,25 @@ def check_hand_gradient(cases: list) -> None:
                 raise CheckFailure(f"{failure} At x = {_point(xs[row].tolist())}: yours {mine}, autograd {theirs}.")
 
 
+# What computing a gradient with autograd is written with (torch.autograd, .backward(), torch.func...).
+AUTOGRAD_API = ["autograd", "backward", "grad", "func", "functorch", "jacrev", "jacfwd", "vjp", "jvp", "hessian",
+                "requires_grad_", "enable_grad"]
+
+
 def check_hand_gradient_no_autograd() -> None:
-    """grad_sin_cos must be the formula, not autograd (no backward, no torch.autograd.grad, no torch.func)."""
+    """grad_sin_cos is written by hand: its own source holds code beyond the template and reaches no
+    autograd API (parsed here, never run: whether its values are right is the other tests' business), and it
+    runs no backward while the probe watches (what the sandbox reports can only take the point away)."""
+    sources = student().sources("grad_sin_cos")
+    missing = written_in_source(sources, "grad_sin_cos")
+    if missing:
+        raise CheckFailure(f"grad_sin_cos: {missing}: nothing to check.")
+    used = uses_in_source(sources, "grad_sin_cos", AUTOGRAD_API)
+    if used:
+        raise IntegrityFlag("uses-autograd", f"grad_sin_cos uses autograd ({', '.join(used)}): write the partial "
+                                             f"derivatives by hand.")
     try:
-        got = student().probe("gd_hand_gradient", shape=[5, 2], seed=7, count_ops=True)
+        got = student().probe("gd_hand_gradient", shape=[5, 2], seed=7, watch_autograd=True)
     except ProbeError as error:
         raise CheckFailure(f"grad_sin_cos does not run yet ({error.describe()}): nothing to check.")
     if got["autograd"]:
@@ -558,12 +600,14 @@ def _many_title(case: dict) -> str:
             f"{box} (seed {case.get('seed', 0)}), lr={case['lr']!r}, steps={case['steps']}){more}")
 
 
-def _run_many(case: dict) -> tuple[dict, dict, str]:
+def _run_many(case: dict, whole_batch: bool = False) -> tuple[dict, dict, str]:
+    """The student's run and the reference's (one torch.optim.SGD run per point, with the true f; the
+    student's f is the batch-only one when `whole_batch`)."""
     kwargs = {k: v for k, v in case.items() if k != "name"}
     want = reference("torch.optim.SGD", {"gradient_descent_many": _sgd_paths}, "gd_many_run",
                      **{**kwargs, "device": "cpu"})
     try:
-        got = student().probe("gd_many_run", **kwargs)
+        got = student().probe("gd_many_run", **kwargs, whole_batch=whole_batch)
     except ProbeError as error:
         raise _raised(error, _many_title(case))
     return got, want, f"{_many_title(case)} on {got['device']}"
@@ -616,34 +660,39 @@ def check_descent_many_contract(cases: list) -> None:
 
 def check_descent_many_vectorised(function: str = "sin_cos", sizes: tuple = (3, 40), lr: float = 0.3,
                                   steps: int = 10) -> None:
-    """Vectorised means: as many calls of f, and as many torch operations, for many points as for few.
-
-    A loop over the points (calling f or gradient_descent on each, indexing rows one by one) repeats
-    its work once per point; one (n, 2) tensor does not. Style-independent: any way of computing all
-    points at once passes (sum then backward, autograd.grad, torch.func), any Python loop over them fails.
-    """
-    few, many = sorted(sizes)[0], sorted(sizes)[-1]
+    """Vectorised means: all the points at once. The runs get an f that is right only when it is called on
+    the whole (n, 2) tensor (or under torch.func's vmap over all of it) and NaN on a single point or a
+    slice, so a loop over the points gives trajectories of NaN; the trajectories are compared with a
+    torch.optim.SGD run per point, as in the other tests: the points rest on these numbers. Then, for
+    code that loops without slicing (a backward per row), the calls of f and the torch operations must not
+    grow with the number of points: what the sandbox reports of that can only take the points away.
+    Style-independent: sum then backward, autograd.grad or torch.func all pass."""
     runs = {}
-    for n in (few, many):
+    for n in sorted(sizes):
+        case = {"name": "f only on all the points at once", "function": function, "n": n, "lr": lr,
+                "steps": steps}
+        got, want, where = _run_many(case, whole_batch=True)
         try:
-            runs[n] = student().probe("gd_many_cost", function=function, n=n, lr=lr, steps=steps)
-        except ProbeError as error:
-            raise _raised(error, f"gradient_descent_many(f, starts=({n}, 2), lr={lr}, steps={steps})")
+            _compare_many(got, want, where, case)
+        except CheckFailure as failure:
+            if got.get("partial_calls"):
+                shapes = ", ".join(str(tuple(s)) for s in got["partial_calls"][:3])
+                raise CheckFailure(f"{where}: f was called on part of the points (inputs of shape {shapes}), "
+                                   f"where this test's f gives NaN: a loop over the points? Call f once per "
+                                   f"step on the whole ({n}, 2) tensor. ({failure})")
+            raise
+        runs[n] = got
+    few, many = min(runs), max(runs)
     a, b = runs[few], runs[many]
     where = f"gradient_descent_many with {steps} steps"
-    for n, run in runs.items():
-        if run["calls"] < steps or run["size"] != (steps + 1) * n * 2:
-            raise CheckFailure(f"{where} and {n} points: f was called {run['calls']} times and the result has "
-                               f"{max(run['size'], 0)} numbers; expected a call of f at every step and "
-                               f"(steps + 1) × n × 2 = {(steps + 1) * n * 2} numbers. Nothing to check yet.")
-    if b["calls"] > a["calls"]:
-        raise CheckFailure(f"{where}: f was called {b['calls']} times for {many} points but {a['calls']} times for "
-                           f"{few} points (inputs of shape {b['shapes']}): a loop over the points? Call f once per "
-                           f"step on the whole ({many}, 2) tensor.")
+    if b["f_calls"] > a["f_calls"]:
+        raise CheckFailure(f"{where}: f was called {b['f_calls']} times for {many} points but {a['f_calls']} "
+                           f"times for {few} points: a loop over the points? Call f once per step on the whole "
+                           f"({many}, 2) tensor.")
     if b["ops"] > 1.2 * a["ops"] + 10:
         raise CheckFailure(f"{where}: your code runs {b['ops']} torch operations for {many} points but {a['ops']} "
-                           f"for {few} points: something loops over the points. Work on the whole (n, 2) tensor "
-                           f"at once (no Python loop over its rows).")
+                           f"for {few} points: something loops over the points (a backward per row?). Work on "
+                           f"the whole (n, 2) tensor at once (no Python loop over its rows).")
 
 
 # ---- reached_minima ----------------------------------------------------------------------------------

@@ -283,12 +283,9 @@ def _gd_many_run(a: dict, d: Any) -> None:
     expected = (int(a["steps"]) + 1) * n * 2
     record(d, "reply", {"result": lambda v, w: tensor_facts(v, w, expected), "device": text,
                         "starts": lambda v, w: tensor(v, w, [n, 2]), "start_changed": flag,
-                        "start_requires_grad": flag, "start_grad": flag, "torch_calls": calls(64)})
-
-
-def _gd_many_cost(a: dict, d: Any) -> None:
-    record(d, "reply", {"calls": integer, "ops": integer, "size": lambda v, w: integer(v, w, -1),
-                        "shapes": lambda v, w: items(v, w, lambda s, at: shape_of(s, at, 2**40), most=5)})
+                        "start_requires_grad": flag, "start_grad": flag, "torch_calls": calls(64),
+                        "partial_calls": lambda v, w: items(v, w, lambda s, at: shape_of(s, at, 2**40), most=5),
+                        "f_calls": integer, "ops": integer})
 
 
 def _gd_hand_gradient(a: dict, d: Any) -> None:
@@ -351,7 +348,6 @@ CONTRACTS: dict[str, Callable[[dict, Any], None]] = {
     "gd_step_run": _gd_step_run,
     "gd_path_run": _gd_path_run,
     "gd_many_run": _gd_many_run,
-    "gd_many_cost": _gd_many_cost,
     "gd_hand_gradient": _gd_hand_gradient,
     "gd_reached": _gd_reached,
     "scheduler_run": _scheduler_run,

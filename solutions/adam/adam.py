@@ -259,9 +259,10 @@ check_optimizer("MyAdam", "Adam", [
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "adam-args", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyAdam: defaults and invalid settings"
-# MyAdam: torch's defaults in param_groups, ValueError for invalid settings, once the class steps (a short run first).
+# MyAdam: torch's defaults in param_groups, ValueError for invalid settings, once its plain steps match torch's.
 # The autograder checks every setting.
-check_runs("MyAdam", {"groups": [{"shapes": [[3]], "options": {"lr": 0.1}}], "steps": 2})
+check_runs("MyAdam", "Adam", {"groups": [{"shapes": [[3]], "options": {
+    "lr": 0.1, "betas": [0.9, 0.999], "eps": 0.0, "weight_decay": 0.0}}], "steps": 2})
 check_defaults("MyAdam", {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0})
 check_rejects("MyAdam", invalid=[{"lr": -0.1}], valid=[{"lr": 0.0}])
 print("MyAdam passes the visible tests of defaults and argument checks.")
@@ -517,9 +518,10 @@ check_optimizer("MyNAdam", "NAdam", [
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "nadam-args", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} title="MyNAdam: defaults and invalid settings"
-# MyNAdam: torch's defaults in param_groups, ValueError for invalid settings, once the class steps (a short run first).
+# MyNAdam: torch's defaults in param_groups, ValueError for invalid settings, once its plain steps match torch's.
 # The autograder checks every setting.
-check_runs("MyNAdam", {"groups": [{"shapes": [[3]], "options": {"lr": 0.1}}], "steps": 2})
+check_runs("MyNAdam", "NAdam", {"groups": [{"shapes": [[3]], "options": {
+    "lr": 0.1, "betas": [0.9, 0.999], "eps": 0.0, "weight_decay": 0.0, "momentum_decay": 0.0}}], "steps": 2})
 check_defaults("MyNAdam", {"lr": 2e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0, "momentum_decay": 4e-3})
 check_rejects("MyNAdam", invalid=[{"momentum_decay": -0.1}], valid=[{"momentum_decay": 0.0}])
 print("MyNAdam passes the visible tests of defaults and argument checks.")

@@ -1,5 +1,5 @@
 # expect: partial
-# fails: nadam-update nadam-schedule nadam-eps nadam-weight-decay nadam-state nadam-api nadam-float32
+# fails: nadam-update nadam-schedule nadam-eps nadam-weight-decay nadam-state nadam-api nadam-float32 nadam-args
 # why: NAdam: the momentum term uses the bias-corrected m̂ = m/(1−β1ᵗ) instead of m
 
 # %% nadam-impl

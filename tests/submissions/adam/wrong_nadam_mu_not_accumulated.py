@@ -1,5 +1,5 @@
 # expect: partial
-# fails: nadam-update nadam-schedule nadam-eps nadam-weight-decay nadam-state nadam-api nadam-float32
+# fails: nadam-update nadam-schedule nadam-eps nadam-weight-decay nadam-state nadam-api nadam-float32 nadam-args
 # why: NAdam: the product of the μ's not accumulated (P = μ_t instead of μ_1⋯μ_t)
 # cause: running product of the μ's
 

@@ -1,5 +1,5 @@
 # expect: partial
-# fails: many-visible many-values many-contract
+# fails: many-visible many-values many-contract many-vectorised
 # why: f(x).mean().backward(): every gradient divided by the number of points
 
 # %% many-impl

@@ -1,5 +1,5 @@
 # expect: partial
-# fails: many-visible many-values many-contract
+# fails: many-visible many-values many-contract many-vectorised
 # why: returns (n, steps + 1, 2), one trajectory per row, instead of (steps + 1, n, 2)
 # cause: result[k] holds every point after step k
 
