@@ -18,7 +18,7 @@ import math
 import pkgutil
 import re
 import traceback
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import numpy as np
 import torch
@@ -303,11 +303,7 @@ def forbidden_uses(sources: Iterable[str], forbidden: Iterable[str]) -> list[str
     exact = set(forbidden)
     banned = {f.lower() for f in forbidden}
     hits: set[str] = set()
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
+    for tree in _trees(sources):
         for node in ast.walk(tree):
             if isinstance(node, ast.Name) and node.id in exact:
                 hits.add(node.id)
@@ -319,6 +315,15 @@ def forbidden_uses(sources: Iterable[str], forbidden: Iterable[str]) -> list[str
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _DOTTED.match(node.value):
                 hits.update(p for p in node.value.strip().split(".") if p in exact)
     return sorted(hits)
+
+
+def _trees(sources: Iterable[str]) -> Iterator[ast.Module]:
+    """Each source parsed; one that is no Python (a syntax error, too deep) is skipped: it defines nothing."""
+    for source in sources:
+        try:
+            yield ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
 
 
 def _dotted(node: Any) -> Optional[str]:
@@ -348,11 +353,7 @@ def written_in_source(sources: Iterable[str], name: str, methods: Iterable[str] 
     class `name` with one of `methods`, whose body is more than the template's `raise NotImplementedError()`.
     Parsed, never run: that the graded code is there cannot be taken from the sandbox's word."""
     wanted = set(methods)
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError):
-            continue
+    for tree in _trees(sources):
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name and _written(node):
                 return None
@@ -370,11 +371,7 @@ def subclass_in_source(sources: Iterable[str], cls: str, bases: Iterable[str]) -
     wanted = set(bases)
     classes: dict[str, list] = {}
     names: dict[str, str] = {}  # a name the source binds -> the dotted name it stands for
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError):
-            continue
+    for tree in _trees(sources):
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 classes.setdefault(node.name, []).extend(_dotted(b) or "?" for b in node.bases)
@@ -418,11 +415,7 @@ def uses_in_source(sources: Iterable[str], owner: str, names: Iterable[str]) -> 
     time is what the source screening flags for a person.)"""
     wanted = set(names)
     hits: set[str] = set()
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError):
-            continue
+    for tree in _trees(sources):
         imported: dict[str, list[str]] = {}
         for node in tree.body:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
