@@ -181,6 +181,9 @@ def mount_plan(python: str, trusted: Path, tmpfs_mb: dict[str, int], covers: Seq
         elif os.path.isdir(link):
             plan.append(("bind", link, link, "ro"))
     plan += [("bind", folder, folder, "ro") for folder in SYSTEM if os.path.isdir(folder)]
+    # The private /tmp before the Python installation: one that lives under /tmp (a checkout or a venv
+    # there) is then bound on top of it, instead of being hidden by it.
+    plan += [("tmpfs", "/tmp", tmpfs_mb["tmp"] << 20, 0o1777)]
     hidden = {os.path.realpath(f) for pattern in NO_PROGRAMS for f in glob.glob(pattern) if os.path.isdir(f)}
     plan += [("tmpfs", folder, 1 << 16, 0o755) for folder in sorted(hidden)]  # real paths: never through links
     plan += _interpreter(python)
@@ -191,7 +194,7 @@ def mount_plan(python: str, trusted: Path, tmpfs_mb: dict[str, int], covers: Seq
     plan += [("bind", str(file), host, "ro") for file, host in covers if os.path.lexists(host)]
     plan += [("dev", "/dev"), ("bind", "/sys", "/sys", "ro")]
     plan += [("bind", node, node, "dev") for node in devices]
-    plan += [("tmpfs", "/dev/shm", tmpfs_mb["shm"] << 20, 0o1777), ("tmpfs", "/tmp", tmpfs_mb["tmp"] << 20, 0o1777),
+    plan += [("tmpfs", "/dev/shm", tmpfs_mb["shm"] << 20, 0o1777),
              ("tmpfs", INSIDE, tmpfs_mb["sandbox"] << 20, 0o700, "sandbox"),  # owned by the sandbox's user
              ("bind", str(trusted), GRADER_INSIDE, "ro"),
              ("proc", "/proc"), ("remount-ro", "/")]

@@ -86,3 +86,21 @@ def test_cgroup_mounts_and_membership_v1_and_v2():
     assert mounts["unified"] == Path("/sys/fs/cgroup/unified")
     assert _membership("4:memory:/job/42\n2:cpu,cpuacct:/\n0::/user.slice/x\n") == {
         "memory": "/job/42", "cpu": "/", "cpuacct": "/", "unified": "/user.slice/x"}
+
+
+def test_no_folder_mounted_later_hides_what_was_mounted_before(tmp_path):
+    """A tmpfs laid over a folder hides every earlier mount below it: the private /tmp must not hide a
+    Python installation, a checkout or a switched-off file that lives under /tmp (tmp_path is there)."""
+    torch_file = tmp_path / "venv" / "torch" / "optim" / "adam.py"
+    torch_file.parent.mkdir(parents=True)
+    torch_file.write_text("")
+    plan = view.mount_plan(sys.executable, Path("/nonexistent"), view.tmpfs_sizes(1024),
+                           covers=[(tmp_path / "stub.py", str(torch_file))])
+    assert any(op[0] == "bind" and op[2] == str(torch_file) for op in plan)
+    for i, op in enumerate(plan):
+        if op[0] != "tmpfs":
+            continue
+        folder = op[1].rstrip("/") + "/"
+        hidden = [earlier for earlier in plan[:i] if earlier[0] in ("bind", "symlink")
+                  and earlier[2].startswith(folder)]
+        assert not hidden, f"the tmpfs at {op[1]} hides {hidden[:3]}"
