@@ -112,7 +112,9 @@ def run(path: str) -> dict:
         error = None
         cell_started = time.monotonic()
         try:
-            exec(compile(_transform(source), f"<cell {grade_id}>", "exec"), namespace)
+            code = _transform(source)
+            namespace.setdefault("In", [""]).append(code)  # IPython's history of inputs, which the checks read
+            exec(compile(code, f"<cell {grade_id}>", "exec"), namespace)
         except BaseException as exc:  # a cell's failure is data here, SystemExit included
             error = {"ename": type(exc).__name__, "evalue": str(exc)[:2000],
                      "where": "".join(traceback.format_exception(exc)[-3:])[-800:]}

@@ -87,6 +87,7 @@ def student_namespace(assignment: str, answers: dict[str, str]) -> tuple[dict, d
         try:
             with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+                namespace.setdefault("In", [""]).append(code)  # IPython's history of inputs (the checks read it)
                 exec(compile(code, f"<cell {grade_id}>", "exec"), namespace)
         except BaseException as error:  # a cell's error ends that cell, as in a notebook
             errors[grade_id] = f"{type(error).__name__}: {error}"

@@ -3,7 +3,7 @@
 One class is graded once (`python -m autograder grade adam --workers 2`, small limits), so the
 sandbox start-ups overlap; each test then reads one student's row (grade AND status) and, where
 it matters, what the student's code printed. Most attacks sit on top of the same wrong MyAdam
-(no bias correction: it fails six Adam tests, 23/40), so an attack that worked would show as a
+(no bias correction: it fails seven Adam tests, 22/40), so an attack that worked would show as a
 higher grade or fewer failed tests; the control student `honest-wrong` pins that baseline.
 """
 
@@ -36,8 +36,8 @@ pytestmark = pytest.mark.slow  # grades classes or drives programs in subprocess
 
 MARK = uuid.uuid4().hex[:12]  # planted in files the sandbox must not see, and in file names it must not create
 WRONG = variant_answers("wrong_no_bias_correction")["adam-impl"]
-WRONG_FAILS = ["adam-api", "adam-eps", "adam-float32", "adam-state", "adam-update", "adam-weight-decay"]
-ADAM_TESTS = sorted(WRONG_FAILS + ["adam-args", "adam-grad", "adam-own-work"])
+WRONG_FAILS = ["adam-api", "adam-args", "adam-eps", "adam-float32", "adam-state", "adam-update", "adam-weight-decay"]
+ADAM_TESTS = sorted(set(WRONG_FAILS) | {"adam-args", "adam-grad", "adam-own-work"})
 NADAM_TESTS = sorted([t.replace("adam", "nadam", 1) for t in ADAM_TESTS] + ["nadam-schedule"])
 
 REWRITE_LATER_CELLS = r'''
@@ -355,14 +355,14 @@ def _score(row):
 
 def test_control_wrong_adam_baseline(graded):
     row = _row(graded, "honest-wrong")
-    assert _score(row) == (23, 40) and row["status"] == "ok" and row["flags"] == ""
+    assert _score(row) == (22, 40) and row["status"] == "ok" and row["flags"] == ""
     assert failed_tests(graded["course"], "honest-wrong") == WRONG_FAILS
 
 
 def test_rewriting_later_cells_changes_nothing(graded):
     """Input transformers, a trace hook and an exec hook that would blank the tests in a kernel."""
     row = _row(graded, "rewrites-later-cells")
-    assert _score(row) == (23, 40) and row["status"] == "ok"
+    assert _score(row) == (22, 40) and row["status"] == "ok"
     assert failed_tests(graded["course"], "rewrites-later-cells") == WRONG_FAILS
     assert row["flags"] == "suspicious-code"  # settrace, TransformerManager...: put before a human
 
@@ -370,7 +370,7 @@ def test_rewriting_later_cells_changes_nothing(graded):
 def test_patched_comparisons_change_nothing(graded):
     """torch.allclose, assert_close, numpy's and math's comparisons, Tensor.__eq__ all made to agree."""
     row = _row(graded, "patches-comparisons")
-    assert _score(row) == (23, 40) and row["status"] == "ok" and row["flags"] == ""
+    assert _score(row) == (22, 40) and row["status"] == "ok" and row["flags"] == ""
     assert failed_tests(graded["course"], "patches-comparisons") == WRONG_FAILS
 
 
@@ -378,7 +378,7 @@ def test_replacing_the_reference_changes_nothing(graded):
     """torch.optim.Adam = MyAdam inside the sandbox: the reference is computed in the grader. Naming torch's
     Adam in the answer costs nothing (own work is judged by behaviour and similarity, not spelling)."""
     row = _row(graded, "replaces-reference")
-    assert _score(row) == (23, 40) and row["status"] == "ok" and row["flags"] == ""
+    assert _score(row) == (22, 40) and row["status"] == "ok" and row["flags"] == ""
     assert failed_tests(graded["course"], "replaces-reference") == WRONG_FAILS
 
 
@@ -393,7 +393,7 @@ def test_always_equal_objects_do_not_pass(graded):
 def test_exceptions_that_exit_are_cell_errors(graded):
     """SystemExit and KeyboardInterrupt raised by a cell end that cell only (as in Jupyter)."""
     row = _row(graded, "exits-in-cells")
-    assert _score(row) == (23, 40) and row["status"] == "ok" and row["flags"] == ""
+    assert _score(row) == (22, 40) and row["status"] == "ok" and row["flags"] == ""
     assert failed_tests(graded["course"], "exits-in-cells") == WRONG_FAILS
     errors = result(graded["course"], "exits-in-cells")["cell_errors"]
     assert errors["adam-impl"].startswith("SystemExit") and errors["nadam-impl"].startswith("KeyboardInterrupt")
@@ -429,7 +429,7 @@ def test_forged_replies_on_the_pipe_do_not_pass(graded):
 
 def test_forked_process_does_not_outlive_grading(graded):
     row = _row(graded, "forks-a-sleeper")
-    assert _score(row) == (23, 40) and row["status"] == "ok" and row["flags"] == "suspicious-code"
+    assert _score(row) == (22, 40) and row["status"] == "ok" and row["flags"] == "suspicious-code"
     assert failed_tests(graded["course"], "forks-a-sleeper") == WRONG_FAILS
     sleepers = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -466,7 +466,7 @@ def test_disguised_torch_adam_gets_no_marks_for_adam(graded):
 
 def test_editing_test_cells_in_the_file_changes_nothing(graded):
     row = _row(graded, "edits-tests")
-    assert _score(row) == (23, 40)
+    assert _score(row) == (22, 40)
     assert failed_tests(graded["course"], "edits-tests") == WRONG_FAILS
     assert row["status"] == ("test cell adam-update edited (restored); test cell adam-eps deleted (restored)")
     output = result(graded["course"], "edits-tests")["output"]

@@ -145,7 +145,14 @@ class LocalStudent:
         return run_probe(self.namespace, name, kwargs)
 
     def sources(self, name: str) -> list[str]:
-        """Source code the student wrote for `name` (for the own-work check)."""
+        """Source code the student wrote for `name` (for the own-work checks): the notebook's cells that
+        define it at their top level, from IPython's history of inputs (`In`: inspect cannot find a class
+        defined in a notebook cell), else what inspect finds."""
+        history = self.namespace.get("In")
+        if isinstance(history, list):
+            found = [cell for cell in history if isinstance(cell, str) and name in _top_level_names(cell)]
+            if found:
+                return found[-1:]  # the latest definition is the one that runs
         import inspect
 
         try:
@@ -324,6 +331,18 @@ def _trees(sources: Iterable[str]) -> Iterator[ast.Module]:
             yield ast.parse(source)
         except (SyntaxError, ValueError, RecursionError):
             continue
+
+
+def _top_level_names(source: str) -> set[str]:
+    """The classes, functions and names a cell defines at its top level."""
+    names: set[str] = set()
+    for tree in _trees([source]):
+        for node in tree.body:
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
 
 
 def _dotted(node: Any) -> Optional[str]:
