@@ -170,3 +170,18 @@ def test_late_work_gets_the_courses_penalty(book):
                      late)
     with gradebook.open_gradebook(db) as gb:
         assert gb.find_submission("adam", "ann").late_submission_penalty == 0.0
+
+
+def test_a_hand_grade_given_later_enters_the_late_penalty_on_the_next_record(book):
+    db, late = book
+    written = _full("NAdam, because of its look-ahead.")
+    when = datetime(2026, 12, 5) + timedelta(days=1)
+    gradebook.record(db, written, "adam", when, None, late)
+    with gradebook.open_gradebook(db) as gb:
+        assert gb.find_submission("adam", "ann").late_submission_penalty == 5.0  # the tests' 5 points
+        gb.find_grade("compare-answer", "adam", "adam", "ann").manual_score = 3.0
+        gb.db.commit()
+    gradebook.record(db, written, "adam", when, written.manual_answers, late)  # grade runs again
+    with gradebook.open_gradebook(db) as gb:
+        submission = gb.find_submission("adam", "ann")
+        assert submission.score == 8.0 and submission.late_submission_penalty == 8.0
