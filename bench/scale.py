@@ -107,7 +107,7 @@ def grade(course: Path, workers: int, extra: list[str]) -> dict:
     from autograder.cli import main
 
     totals: dict = defaultdict(float)
-    steps: list[tuple[object, str]] = [(gradebook, "record"), (gradebook, "ensure_assignment"),
+    steps: list[tuple[object, str]] = [(gradebook.Recorder, "record"), (gradebook, "ensure_assignment"),
                                        (feedback, "write_feedback"), (autograded, "write_autograded"),
                                        (grades_csv, "write_csv"),
                                        (similarity, "apply"), (report, "write_report")]

@@ -18,8 +18,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from autograder.classroom import gradebook, submitted_files  # noqa: E402
 from autograder.cli import main  # noqa: E402
 
+
+class _NoGradebook:
+    """Takes every write the run would make to the gradebook, and keeps none."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def record(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 gradebook.ensure_assignment = lambda *args, **kwargs: None
-gradebook.record = lambda *args, **kwargs: None
+gradebook.Recorder = _NoGradebook  # type: ignore[misc,assignment]
 gradebook.read_scores = lambda *args, **kwargs: {}
 gradebook.late_penalties = lambda *args, **kwargs: None
 submitted_files.submission_timestamp = lambda folder: (None, None)

@@ -193,31 +193,61 @@ def _assign_late_penalty(gb: Any, late: Any, result: SubmissionResult, notebook:
             nb.late_submission_penalty = late._check_late_penalty(nb, penalty)
 
 
-def record(db_url: str, result: SubmissionResult, notebook: str, timestamp: Optional[datetime] = None,
-           previous_answers: Optional[dict[str, str]] = None, late: Any = None) -> None:
-    """Store one student's result: auto scores for the tests, hand-graded answers flagged for grading,
-    the submission's time (nbgrader's `timestamp.txt`) and the late penalty nbgrader would give.
+class Recorder:
+    """One gradebook kept open for a run's writes: opening nbgrader's Gradebook costs ~80 ms (an engine, a
+    session, its schema checked), once per student otherwise."""
 
-    A written answer a person has already graded keeps its grade, out of the queue, when it is the
-    same text as at the last grading (`previous_answers`); a changed one goes back to the queue."""
+    def __init__(self, db_url: str) -> None:
+        self.db_url = db_url
+        self._gb: Any = None
 
-    def write() -> None:
-        from nbgrader.api import MissingEntry
+    def __enter__(self) -> "Recorder":
+        return self
 
-        with open_gradebook(db_url) as gb:
-            gb.update_or_create_student(result.student_id)
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._gb is not None:
+            self._gb.close()
+            self._gb = None
+
+    def record(self, result: SubmissionResult, notebook: str, timestamp: Optional[datetime] = None,
+               previous_answers: Optional[dict[str, str]] = None, late: Any = None) -> None:
+        """Store one student's result: auto scores for the tests, hand-graded answers flagged for grading,
+        the submission's time (nbgrader's `timestamp.txt`) and the late penalty nbgrader would give.
+
+        A written answer a person has already graded keeps its grade, out of the queue, when it is the
+        same text as at the last grading (`previous_answers`); a changed one goes back to the queue."""
+
+        def write() -> None:
+            from nbgrader.api import MissingEntry
+
+            if self._gb is None:
+                self._gb = open_gradebook(self.db_url)
+            gb = self._gb
             try:
-                submission = gb.find_submission(result.assignment, result.student_id)
-            except MissingEntry:
-                submission = gb.add_submission(result.assignment, result.student_id)
-            try:
+                gb.update_or_create_student(result.student_id)
+                try:
+                    submission = gb.find_submission(result.assignment, result.student_id)
+                except MissingEntry:
+                    submission = gb.add_submission(result.assignment, result.student_id)
                 submission.timestamp = timestamp
+                # every grade of the notebook in one query, not one per cell
+                grades = {g.name: g for g in
+                          gb.find_submission_notebook(notebook, result.assignment, result.student_id).grades}
+
+                def grade_of(grade_id: str) -> Any:
+                    found = grades.get(grade_id)
+                    return found if found is not None else gb.find_grade(grade_id, notebook, result.assignment,
+                                                                         result.student_id)
+
                 for test in result.tests:
-                    grade = gb.find_grade(test.grade_id, notebook, result.assignment, result.student_id)
+                    grade = grade_of(test.grade_id)
                     grade.auto_score = test.points
                     grade.needs_manual_grade = False
                 for grade_id, answer in result.manual_answers.items():
-                    grade = gb.find_grade(grade_id, notebook, result.assignment, result.student_id)
+                    grade = grade_of(grade_id)
                     if grade.manual_score is not None and previous_answers is not None \
                             and previous_answers.get(grade_id) == answer:
                         continue  # graded by hand, and the answer is the one that was graded
@@ -226,7 +256,7 @@ def record(db_url: str, result: SubmissionResult, notebook: str, timestamp: Opti
                     grade.needs_manual_grade = not blank
                 if not result.manual_answers and result.status != "ok" and not result.tests:
                     # an ungradable file: every test cell scores 0, visibly, instead of staying empty
-                    for grade in gb.find_submission_notebook(notebook, result.assignment, result.student_id).grades:
+                    for grade in grades.values():
                         grade.auto_score, grade.needs_manual_grade = 0.0, False
                 gb.db.flush()
                 if late is not None:
@@ -236,9 +266,16 @@ def record(db_url: str, result: SubmissionResult, notebook: str, timestamp: Opti
                 gb.db.rollback()
                 raise
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # nbgrader's add_submission trips SQLAlchemy autoflush warnings
-        _retrying(f"recording {result.student_id}", write)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nbgrader's add_submission trips SQLAlchemy autoflush warnings
+            _retrying(f"recording {result.student_id}", write)
+
+
+def record(db_url: str, result: SubmissionResult, notebook: str, timestamp: Optional[datetime] = None,
+           previous_answers: Optional[dict[str, str]] = None, late: Any = None) -> None:
+    """Recorder.record with a gradebook opened for this one write."""
+    with Recorder(db_url) as recorder:
+        recorder.record(result, notebook, timestamp, previous_answers, late)
 
 
 def read_scores(db_url: str, assignment: str) -> dict[str, float]:

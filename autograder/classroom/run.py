@@ -9,6 +9,7 @@ turned into the student's feedback page, and summarised in `grades.csv` at the e
 stopped the run: every student with a result has a row.
 """
 
+import contextlib
 import os
 import time
 from typing import Callable, Iterator, Protocol
@@ -39,12 +40,13 @@ class Writer:
         self.source = load_source(job.source)
         self.release = release_for(job.source)
         self.late = gradebook.late_penalties(job.course)
+        self.recorder = gradebook.Recorder(db_url)  # one gradebook open for the whole run
         self.saved = 0  # results written in this run (result.json: what a run interrupted later keeps)
 
     def save(self, result: SubmissionResult, previous: "SubmissionResult | None") -> None:
         """result.json (atomically: a run interrupted here leaves the old result or the new, never half),
         the autograded notebook, the gradebook, the feedback page."""
-        from . import feedback, gradebook
+        from . import feedback
         from .autograded import write_autograded
         from .submitted_files import submission_timestamp
 
@@ -60,8 +62,8 @@ class Writer:
         os.replace(tmp, path)
         self.saved += 1
         write_autograded(job.course, result, job.source, self.source, self.release)
-        gradebook.record(self.db_url, result, job.source.stem, timestamp,
-                         previous.manual_answers if previous is not None else None, self.late)
+        self.recorder.record(result, job.source.stem, timestamp,
+                             previous.manual_answers if previous is not None else None, self.late)
         feedback.write_feedback(job.course, result, job.feedback)
 
     def keep(self, kept: dict[str, SubmissionResult]) -> None:
@@ -76,7 +78,7 @@ class Writer:
         for student, result in kept.items():
             if known.get(student) != result.score:
                 timestamp, _ = submission_timestamp(job.submission(student))
-                gradebook.record(self.db_url, result, job.source.stem, timestamp, result.manual_answers, self.late)
+                self.recorder.record(result, job.source.stem, timestamp, result.manual_answers, self.late)
             if not job.layout.autograded_notebook(student, job.assignment).is_file():
                 write_autograded(job.course, result, job.source, self.source, self.release)
             # always: a run with another --feedback mode rewrites the pages of unchanged submissions too
@@ -149,6 +151,7 @@ def grade_class(job: ClassJob) -> list[SubmissionResult]:
             todo.append(student)
     backend = open_backend(job) if todo else None  # local workers warm up while the gradebook is set up
     everyone: list[SubmissionResult] = []
+    stack = contextlib.ExitStack()
     try:
         limits = vars(job.limits)
         tasks = [GradeTask(str(job.source), str(job.submission(s)), s, job.assignment, limits, job.isolation)
@@ -156,6 +159,7 @@ def grade_class(job: ClassJob) -> list[SubmissionResult]:
         db_url = job.db_url or gradebook.default_db_url(job.course)
         gradebook.ensure_assignment(db_url, job.assignment, job.source)
         writer = Writer(job, db_url)
+        stack.callback(writer.recorder.close)
         if results:
             writer.keep(results)
             job.progress(f"{len(results)} submission(s) unchanged since the last run: kept their grades")
@@ -186,6 +190,7 @@ def grade_class(job: ClassJob) -> list[SubmissionResult]:
                 apply(job, everyone)
             write_csv(job.layout.grades_csv, everyone)
     finally:
+        stack.close()
         if backend is not None:
             backend.close()
     return everyone
