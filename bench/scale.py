@@ -11,7 +11,8 @@ class-level steps can be timed: the gradebook, grades.csv, the feedback pages, t
 the report), and prints for each W: the wall time, seconds per submission, the overhead per
 submission beyond the student's cells and the tests (from each result's own timings), the peak
 memory of the class-level process and of a worker, the time of each class-level step and the
-report's size; then the same at N/10, so that the growth is visible (it should be linear).
+report's size; then the same at N/10, so that the growth is visible (it should be linear), and how
+much faster this machine runs W CPU-bound processes than one (the most W workers can gain here).
 With --dask it grades the class again on a local Dask cluster (2 single-threaded workers) and
 checks that every grade is the same; with --interrupt it interrupts a run at half the class (SIGINT)
 and resumes it, checking that nothing is graded twice and no row is lost.
@@ -200,6 +201,33 @@ def interrupted(course: Path, workers: int, extra: list[str]) -> dict:
             "graded_on_resume": graded_second, "exit_code_on_interrupt": first.returncode}
 
 
+CPU_WORK = """
+import time, torch
+torch.set_num_threads(1)
+a = torch.randn(200, 200, dtype=torch.float64)
+started, s = time.perf_counter(), 0
+for i in range(1500):
+    b = a @ a
+    for j in range(300):
+        s += j
+print(time.perf_counter() - started)
+"""
+
+
+def machine_ceiling(workers: int, tries: int = 3) -> list[float]:
+    """How much faster this machine runs `workers` CPU-bound processes at once than one alone: the
+    most any grader can gain from those workers here (a virtual machine's cores may be shared with
+    other machines on its host, so this changes from one moment to the next)."""
+    import subprocess
+
+    def run(n: int) -> float:
+        procs = [subprocess.Popen([sys.executable, "-c", CPU_WORK], stdout=subprocess.PIPE, text=True)
+                 for _ in range(n)]
+        return max(float(p.communicate()[0]) for p in procs)
+
+    return [round(workers * run(1) / run(workers), 2) for _ in range(tries)]
+
+
 def copy_class(src: Path, dst: Path) -> Path:
     for folder in ("solutions", "submitted"):
         shutil.copytree(src / folder, dst / folder, symlinks=True)
@@ -222,6 +250,8 @@ def main() -> None:
     try:
         sizes = [args.n] + ([max(2, args.n // 10)] if args.tenth else [])
         figures = []
+        most = max(args.workers)
+        ceilings = machine_ceiling(most) if most > 1 else []
         for n in sizes:
             base = root / f"class-{n}"
             build_class(base, n)
@@ -239,6 +269,11 @@ def main() -> None:
             course = copy_class(root / f"class-{args.n}", root / f"class-{args.n}-interrupted")
             print(json.dumps({"interrupted": interrupted(course, args.workers[-1], extra)}), flush=True)
             print("interrupted at half and resumed: every submission graded once, every row there")
+        if most > 1:
+            ceilings += machine_ceiling(most)
+            print(json.dumps({"machine_ceiling": ceilings}), flush=True)
+            print(f"this machine ran {most} CPU-bound processes {min(ceilings):.2f}-{max(ceilings):.2f}x faster "
+                  f"than one (before and after the runs): the most {most} workers can gain here")
         _summary(figures)
     finally:
         if args.keep is None:
@@ -258,8 +293,9 @@ def _summary(figures: list[dict]) -> None:
     if len(ns) == 2:
         w = max(wk for n, wk in by if n == ns[0])
         small, large = by[(ns[0], w)], by[(ns[1], w)]
-        for key in ("per_submission_s", "gradebook_s", "feedback_s", "autograded_notebooks_s", "similarity_s",
-                    "report_s"):
+        print(f"per submission at N={ns[0]} and N={ns[1]}: wall {small['per_submission_s']:.3f} and "
+              f"{large['per_submission_s']:.3f} s")
+        for key in ("gradebook_s", "feedback_s", "autograded_notebooks_s", "similarity_s", "report_s"):
             a, b = small[key] / small["n"], large[key] / large["n"]
             print(f"per submission at N={ns[0]} and N={ns[1]}: {key} {a:.4f} and {b:.4f} s")
 
