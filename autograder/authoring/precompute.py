@@ -8,8 +8,8 @@ functions in `<NAME>_NOT_HANDED_OUT`. For a notebook that inlines such a module,
 1. runs the notebook's own visible tests in this process, with the solution and the full reference,
    and records the reference data they computed (`core.trusted`'s cache);
 2. writes the inlined module with those functions replaced by stubs, and the recorded data into
-   `PRECOMPUTED` (floats rounded to 9 significant digits, so that a regeneration on another CPU, whose
-   kernels may round differently in the last bit, writes the same bytes).
+   `PRECOMPUTED` (floats rounded to 9 significant digits, and to 0 below 1e-12, so that a regeneration
+   on another CPU, whose kernels may round differently in the last bits, writes the same bytes).
 
 The visible tests in Colab then compare with the precomputed data; the autograder never uses the
 notebook's copy of the checks (it imports `autograder/checks/`, with every reference).
@@ -25,6 +25,9 @@ from typing import Any
 from .. import cells
 
 DIGITS = 9
+# Below every tolerance the checks compare with (atol >= 1e-9): rounding noise, such as a spread of
+# 1.7e-17 on one CPU that is exactly 0 on another (AVX2 against AVX-512 kernels), is written as 0.
+GRAIN = 1e-12
 SUFFIX = "_NOT_HANDED_OUT"
 
 
@@ -51,6 +54,8 @@ def not_handed_out(module_paths: list[Path]) -> list[str]:
 
 def _rounded(value: Any) -> Any:
     if isinstance(value, float):
+        if abs(value) < GRAIN:
+            return 0.0  # also -0.0, which JSON would write apart
         return float(f"{value:.{DIGITS}g}")
     if isinstance(value, list):
         return [_rounded(v) for v in value]
