@@ -50,6 +50,11 @@ _SYM_OPTIMIZERS = {name: getattr(torch.optim, name) for name in
 
 # A truth closer to atol than this factor (either way) would depend on rounding: a test-design error.
 _SYM_MARGIN = 5.0
+# A trained constant start carries rounding noise that differs from CPU to CPU (AVX-512 kernels leave some
+# tensors exactly equal that AVX2 ones leave 1e-17 apart). A trained case's entries are rounded to this many
+# significant bits, far coarser than that noise and far finer than any atol, so that each verdict (an exact
+# comparison's, say) is the same on every machine; noise, where a case wants it, is its explicit "jitter".
+_SYM_BITS = {"float64": 30, "float32": 16}
 
 
 def _sym_activation(name: str) -> Callable[[], nn.Module]:
@@ -114,6 +119,14 @@ def _sym_jitter(model: nn.Module, size: float, seed: int) -> None:
         for p in model.parameters():
             noise = (2 * torch.rand(p.shape, generator=gen, dtype=torch.float64) - 1) * size
             p.add_(noise.to(p.device, p.dtype))
+
+
+def _sym_snap(model: nn.Module, bits: int) -> None:
+    """Round every entry to `bits` significant bits (exact operations: the same result on every machine)."""
+    with torch.no_grad():
+        for p in model.parameters():
+            mantissa, exponent = torch.frexp(p)
+            p.copy_(torch.ldexp(torch.round(mantissa * 2.0 ** bits) / 2.0 ** bits, exponent))
 
 
 def _sym_spread(p: torch.Tensor) -> float:
@@ -190,6 +203,7 @@ def _sym_case(case: dict) -> dict:
     net = _sym_model(model, dtype, torch.device("cpu"))
     if case.get("train"):
         _sym_train(net, model["sizes"], case["train"], dtype, torch.device("cpu"))
+        _sym_snap(net, _SYM_BITS[dtype])
     if case.get("jitter"):
         _sym_jitter(net, case["jitter"], model.get("seed", 0) + 7)
     named = dict(net.named_parameters())
@@ -201,8 +215,8 @@ def _sym_case(case: dict) -> dict:
 # Reference-side code: it builds, trains and measures models, as the graded functions do. It runs in the
 # grader only; the sandbox's copy of this module has stubs in its place (sandbox/zygote.py), so that a
 # submission cannot hand in the grader's own code as its answer.
-SYMMETRY_REFERENCE_ONLY = ["_sym_mlp", "_sym_constant_mlp", "_sym_model", "_sym_train", "_sym_jitter", "_sym_spread",
-                           "_sym_case"]
+SYMMETRY_REFERENCE_ONLY = ["_sym_mlp", "_sym_constant_mlp", "_sym_model", "_sym_train", "_sym_snap", "_sym_jitter",
+                           "_sym_spread", "_sym_case"]
 # It is what the students write, in plain torch (nothing switched off stops a copy of it): not in the
 # student notebooks either, whose visible tests use the data it computed, precomputed by the build.
 SYMMETRY_NOT_HANDED_OUT = SYMMETRY_REFERENCE_ONLY
