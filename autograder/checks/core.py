@@ -334,14 +334,20 @@ def _trees(sources: Iterable[str]) -> Iterator[ast.Module]:
 
 
 def _top_level_names(source: str) -> set[str]:
-    """The classes, functions and names a cell defines at its top level."""
+    """The names a cell binds at its top level (classes, functions, assignments, imports). The twin of
+    `submission.screening.top_level_names`, which the grader uses: this module is inlined into notebooks
+    and imports nothing of the package (tests/unit/test_screening.py holds the two to the same answers)."""
     names: set[str] = set()
     for tree in _trees([source]):
         for node in tree.body:
             if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
                 names.add(node.name)
-            elif isinstance(node, ast.Assign):
-                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
     return names
 
 

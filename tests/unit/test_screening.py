@@ -50,3 +50,14 @@ def test_a_notebooks_own_sources_come_from_its_history_of_inputs():
     namespace = {"In": ["", first, "print(MyAdam)", again, "x = MyAdam"]}
     assert LocalStudent(namespace).sources("MyAdam") == [again]
     assert LocalStudent({"In": [""]}).sources("MyNAdam") == []
+
+
+def test_the_notebooks_twin_finds_the_same_names_as_the_grader():
+    """checks.core cannot import the grader's rule (it is inlined into notebooks): its copy must agree."""
+    from autograder.checks.core import _top_level_names
+
+    sources = ["class MyAdam(Optimizer):\n    pass\n", "x, (y, z) = 1, (2, 3)\nw: int = 4\nv += 1\n",
+               "import torch.optim as o\nfrom math import sqrt, pi as PI\nimport numpy.linalg\n",
+               "def f():\n    inner = 1\n", "for i in range(3):\n    j = i\n", "not python (", ""]
+    for source in sources:
+        assert _top_level_names(source) == top_level_names(source), source
