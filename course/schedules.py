@@ -164,16 +164,14 @@ def _train(optimizer_cls: Any, make_scheduler: SchedulerFactory, data: dict, epo
 def train_digits_mean(optimizer_cls: Any, make_scheduler: SchedulerFactory = None, seeds: int = 5,
                       **kwargs: Any) -> dict:
     """`train_digits` with seeds 0..seeds-1 (initial weights and minibatch order), and per epoch the
-    mean over the seeds of each curve; the single runs under "runs".
+    mean over the seeds of each curve.
 
     At a deliberately large learning rate one run's last epochs are chaotic: another CPU (its vector
     instructions, the order of its sums) moves one run's final loss by a factor of two, so what a
     page says of a schedule rests on the mean of several runs, not on one."""
     runs = [train_digits(optimizer_cls, make_scheduler, seed=seed, **kwargs) for seed in range(seeds)]
-    mean: dict = {key: [sum(run[key][epoch] for run in runs) / seeds for epoch in range(len(runs[0][key]))]
-                  for key in runs[0]}
-    mean["runs"] = runs
-    return mean
+    return {key: [sum(run[key][epoch] for run in runs) / seeds for epoch in range(len(runs[0][key]))]
+            for key in runs[0]}
 
 
 def chosen_epoch(history: dict) -> int:

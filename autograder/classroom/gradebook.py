@@ -271,13 +271,6 @@ class Recorder:
             _retrying(f"recording {result.student_id}", write)
 
 
-def record(db_url: str, result: SubmissionResult, notebook: str, timestamp: Optional[datetime] = None,
-           previous_answers: Optional[dict[str, str]] = None, late: Any = None) -> None:
-    """Recorder.record with a gradebook opened for this one write."""
-    with Recorder(db_url) as recorder:
-        recorder.record(result, notebook, timestamp, previous_answers, late)
-
-
 def read_scores(db_url: str, assignment: str) -> dict[str, float]:
     """Total score per student as the gradebook has it (what `nbgrader export` would report)."""
     with open_gradebook(db_url) as gb:

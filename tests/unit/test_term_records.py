@@ -136,6 +136,12 @@ def book(tmp_path):
     return db, gradebook.late_penalties(tmp_path)
 
 
+def _record(db: str, result: SubmissionResult, notebook: str, *rest) -> None:
+    """One write, as `grade` makes it, with a gradebook opened for it (grade keeps one open per run)."""
+    with gradebook.Recorder(db) as recorder:
+        recorder.record(result, notebook, *rest)
+
+
 def _full(answer: str) -> SubmissionResult:
     tests = [TestResult("adam-update", 5, 5, True)]
     return _result("ann", score=5, tests=tests, manual_answers={"compare-answer": answer})
@@ -143,17 +149,17 @@ def _full(answer: str) -> SubmissionResult:
 
 def test_a_hand_grade_stays_while_the_answer_is_the_same(book):
     db, late = book
-    gradebook.record(db, _full("NAdam."), "adam", None, None, late)
+    _record(db, _full("NAdam."), "adam", None, None, late)
     with gradebook.open_gradebook(db) as gb:
         grade = gb.find_grade("compare-answer", "adam", "adam", "ann")
         assert grade.needs_manual_grade
         grade.manual_score, grade.needs_manual_grade = 3.0, False
         gb.db.commit()
-    gradebook.record(db, _full("NAdam."), "adam", None, {"compare-answer": "NAdam."}, late)  # a regrade
+    _record(db, _full("NAdam."), "adam", None, {"compare-answer": "NAdam."}, late)  # a regrade
     with gradebook.open_gradebook(db) as gb:
         grade = gb.find_grade("compare-answer", "adam", "adam", "ann")
         assert grade.manual_score == 3.0 and not grade.needs_manual_grade
-    gradebook.record(db, _full("NAdam, rewritten."), "adam", None, {"compare-answer": "NAdam."}, late)  # resubmitted
+    _record(db, _full("NAdam, rewritten."), "adam", None, {"compare-answer": "NAdam."}, late)  # resubmitted
     with gradebook.open_gradebook(db) as gb:
         assert gb.find_grade("compare-answer", "adam", "adam", "ann").needs_manual_grade
 
@@ -161,12 +167,12 @@ def test_a_hand_grade_stays_while_the_answer_is_the_same(book):
 def test_late_work_gets_the_courses_penalty(book):
     db, late = book
     due = datetime(2026, 12, 5)
-    gradebook.record(db, _full(""), "adam", due + timedelta(hours=2), None, late)
+    _record(db, _full(""), "adam", due + timedelta(hours=2), None, late)
     with gradebook.open_gradebook(db) as gb:
         submission = gb.find_submission("adam", "ann")
         assert submission.timestamp == due + timedelta(hours=2)
         assert submission.late_submission_penalty == 5.0 and submission.score == 5.0
-    gradebook.record(db, _full(""), "adam", datetime(2026, 12, 4, tzinfo=timezone.utc).replace(tzinfo=None), None,
+    _record(db, _full(""), "adam", datetime(2026, 12, 4, tzinfo=timezone.utc).replace(tzinfo=None), None,
                      late)
     with gradebook.open_gradebook(db) as gb:
         assert gb.find_submission("adam", "ann").late_submission_penalty == 0.0
@@ -176,12 +182,12 @@ def test_a_hand_grade_given_later_enters_the_late_penalty_on_the_next_record(boo
     db, late = book
     written = _full("NAdam, because of its look-ahead.")
     when = datetime(2026, 12, 5) + timedelta(days=1)
-    gradebook.record(db, written, "adam", when, None, late)
+    _record(db, written, "adam", when, None, late)
     with gradebook.open_gradebook(db) as gb:
         assert gb.find_submission("adam", "ann").late_submission_penalty == 5.0  # the tests' 5 points
         gb.find_grade("compare-answer", "adam", "adam", "ann").manual_score = 3.0
         gb.db.commit()
-    gradebook.record(db, written, "adam", when, written.manual_answers, late)  # grade runs again
+    _record(db, written, "adam", when, written.manual_answers, late)  # grade runs again
     with gradebook.open_gradebook(db) as gb:
         submission = gb.find_submission("adam", "ann")
         assert submission.score == 8.0 and submission.late_submission_penalty == 8.0
